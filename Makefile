@@ -1,0 +1,47 @@
+# Two commands for a newcomer: `make demo` and `make test`.
+# Both set up first; set-up is idempotent and quick once done.
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+DSLPPL  := $(VENV)/bin/dslppl
+STAMP   := $(VENV)/.installed
+EXAMPLE := examples/eight_schools
+
+.PHONY: setup demo test bench clean graphviz
+
+setup: $(STAMP) graphviz
+
+# torch==2.13.0 first: it is a CPU build on these machines' disk, whereas an
+# unpinned torch would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml setup.py
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# The `dot` binary renders SVG/PNG; without it dslppl still writes DOT text.
+graphviz:
+	@command -v dot >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null; \
+	  else \
+	    echo "note: graphviz 'dot' is missing; install it with: sudo apt-get install graphviz"; \
+	  fi; }
+
+demo: setup
+	mkdir -p out
+	$(DSLPPL) check $(EXAMPLE).ppl
+	$(DSLPPL) fit $(EXAMPLE).ppl --data $(EXAMPLE).json --guide mvn --seed 0 --out out/eight_schools.fit.json
+	$(DSLPPL) render $(EXAMPLE).ppl --data $(EXAMPLE).json -o out/eight_schools.svg
+	@echo "wrote out/eight_schools.svg and out/eight_schools.fit.json"
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) benchmarks/compile_speed.py
+	$(PY) benchmarks/svi_speed.py
+	$(PY) benchmarks/time_to_result.py
+
+clean:
+	rm -rf $(VENV) out build dist *.egg-info

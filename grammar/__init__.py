@@ -1,0 +1,1 @@
+"""The .ppl grammar, shipped inside the package as ``dslppl.grammar``."""
