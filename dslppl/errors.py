@@ -90,6 +90,8 @@ _KINDS = [
               "x[0] ~ Normal(0, 1)\nfor t in 2..T { x[t] ~ Normal(x[t-1], 1) }"),
     ErrorKind("E0407", "invalid loop target", "Inside `for t`, a definition is indexed by the loop index (plus a constant); outside loops only constant indices define pieces.",
               "for t in 1..T { x ~ Normal(0, 1) }"),
+    ErrorKind("E0409", "plate with two domains", "Every block of the same plate index must range over the same domain.",
+              "plate j in J { ... }\nplate j in K { ... }"),
     ErrorKind("E0408", "unknown plate", "Subsampling names a plate the model does not have.",
               "subsample={'m': 10}"),
     # --- types and supports -----------------------------------------------------

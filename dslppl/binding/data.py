@@ -1,0 +1,261 @@
+"""Data binding: user inputs checked against the model's `data` declarations.
+
+Input: a mapping of names to numbers, nested lists, numpy arrays, torch
+tensors or pandas Series (or a cmdstan-style JSON file, `load_json`). Output:
+`Inputs`, every supplied value as a tensor of the model's dtype (integers too:
+index tensors are made where they are used), sizes inferred from array shapes
+where not given, and the observed variables left to simulate. Every mistake is
+a `DslError` naming the variable, what was expected and what came, located at
+the declaration.
+
+>>> from dslppl.syntax import parse
+>>> from dslppl.check import check
+>>> model = check(parse("model m { data N: int\\n data y: real[N]\\n y ~ Normal(0, 1) }"))
+>>> inputs = prepare(model, {"y": [1, 2, 3]})
+>>> inputs.values["N"], inputs.values["y"].dtype
+(tensor(3., dtype=torch.float64), torch.float64)
+"""
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from ..check.model import CheckedModel, Kind, Variable
+from ..diagnostics import Diagnostic, DslError, Note
+from ..source import Source, Span
+from ..syntax import ast
+from ..syntax.pretty import pretty_expr
+
+
+class DataWarning(UserWarning):
+    """A data key the model does not declare (it is ignored)."""
+
+
+@dataclass
+class Inputs:
+    """Checked data, ready for a generated ``bind``."""
+
+    values: dict[str, torch.Tensor] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)     # every size known, supplied or inferred
+    missing_observed: list[str] = field(default_factory=list)
+
+
+def load_json(path: str | Path) -> dict[str, Any]:
+    """Read a cmdstan-style JSON data file (an object of numbers and nested lists)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise DslError([Diagnostic("E0806", f"cannot read data file: {error.strerror}",
+                                   Span(str(path), 1, 1, 1, 2))]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        span = Span(str(path), error.lineno, error.colno, error.lineno, error.colno + 1)
+        raise DslError([Diagnostic("E0806", f"invalid JSON: {error.msg}", span)], Source(text, str(path))) from None
+    if not isinstance(data, dict):
+        raise DslError([Diagnostic("E0806", "a data file must hold a JSON object of named values",
+                                   Span(str(path), 1, 1, 1, 2))], Source(text, str(path)))
+    return data
+
+
+def prepare(model: CheckedModel, data: Mapping[str, Any], dtype: torch.dtype = torch.float64,
+            source: Source | None = None, allow_missing_observed: bool = False) -> Inputs:
+    """Check ``data`` against ``model``'s declarations (see the module docstring)."""
+    checker = _Checker(model, dtype, source)
+    inputs = checker.run(data, allow_missing_observed)
+    checker.raise_if_errors()
+    return inputs
+
+
+class _Checker:
+    def __init__(self, model: CheckedModel, dtype: torch.dtype, source: Source | None):
+        self.model = model
+        self.dtype = dtype
+        self.source = source
+        self.errors: list[Diagnostic] = []
+        self.inferred_from: dict[str, str] = {}  # size -> the array it was inferred from
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise DslError(self.errors, self.source)
+
+    def error(self, code: str, variable: Variable, message: str, hint: str | None = None, notes=()) -> None:
+        self.errors.append(Diagnostic(code, message, _decl_span(variable), hint, tuple(notes)))
+
+    def run(self, data: Mapping[str, Any], allow_missing_observed: bool) -> Inputs:
+        declared = {v.name: v for v in self.model.data}
+        for key in data:
+            if key not in declared:
+                warnings.warn(f"data key '{key}' is not declared by model '{self.model.name}'; "
+                              "it is ignored [W0101]", DataWarning, stacklevel=4)
+        inputs = Inputs()
+        supplied = {}
+        for name, variable in declared.items():
+            if name in data:
+                value = self._convert(variable, data[name])
+                if value is not None:
+                    supplied[name] = value
+        inputs.sizes = self._sizes(declared, supplied)
+        for name, variable in declared.items():
+            if name in supplied:
+                self._check(variable, supplied[name], inputs.sizes)
+                inputs.values[name] = supplied[name]
+            elif name in inputs.sizes:
+                inputs.values[name] = torch.tensor(float(inputs.sizes[name]), dtype=self.dtype)
+            elif variable.decl.default is not None:
+                continue  # computed by the generated prelude
+            elif variable.kind is Kind.OBSERVED and allow_missing_observed:
+                inputs.missing_observed.append(name)
+            else:
+                what = "observed variable" if variable.kind is Kind.OBSERVED else "data input"
+                self.error("E0801", variable, f"missing data: {what} '{name}' was not supplied",
+                           hint=f"add \"{name}\" to the data" + (
+                               ", or sample the model's prior predictive to simulate it"
+                               if variable.kind is Kind.OBSERVED else ""))
+        return inputs
+
+    # --- conversion ---------------------------------------------------------------
+    def _convert(self, variable: Variable, raw: Any) -> torch.Tensor | None:
+        try:
+            if hasattr(raw, "to_numpy"):  # pandas
+                raw = raw.to_numpy()
+            if isinstance(raw, torch.Tensor):
+                value = raw.detach().to(self.dtype)
+            else:
+                value = torch.as_tensor(raw, dtype=self.dtype)
+        except (TypeError, ValueError, RuntimeError) as error:
+            self.error("E0806", variable, f"data '{variable.name}' is not a number or a rectangular "
+                       f"array of numbers ({error})")
+            return None
+        return value
+
+    # --- sizes ----------------------------------------------------------------------
+    def _sizes(self, declared: dict[str, Variable], supplied: dict[str, torch.Tensor]) -> dict[str, int]:
+        """Supplied integer scalars, and sizes read off the shapes of supplied arrays."""
+        sizes: dict[str, int] = {}
+        for name, value in supplied.items():
+            if value.dim() == 0 and declared[name].base_type == "int" and _integral(value):
+                sizes[name] = int(value)
+        for name, value in supplied.items():
+            shape_exprs = declared[name].type.shape
+            if value.dim() != len(shape_exprs):
+                continue
+            for expr, length in zip(shape_exprs, value.shape):
+                if isinstance(expr, ast.Name) and expr.id in declared and expr.id not in supplied:
+                    self._infer(expr.id, int(length), name, declared, sizes)
+        return sizes
+
+    def _infer(self, size: str, length: int, array: str, declared, sizes: dict[str, int]) -> None:
+        known = sizes.get(size)
+        if known is None:
+            sizes[size] = length
+            self.inferred_from[size] = array
+        elif known != length:
+            first = self.inferred_from[size]
+            self.error("E0805", declared[array], f"sizes disagree: '{first}' gives {size} = {known}, "
+                       f"but '{array}' gives {size} = {length}",
+                       notes=(Note(f"'{first}' is declared here", _decl_span(declared[first])),))
+
+    # --- checks -----------------------------------------------------------------------
+    def _check(self, variable: Variable, value: torch.Tensor, sizes: dict[str, int]) -> None:
+        type_ = variable.type
+        expected = [_evaluate(s, sizes) for s in type_.shape]
+        described = _describe(type_, expected)
+        if value.dim() != len(expected) or any(e is not None and e != n for e, n in zip(expected, value.shape)):
+            got = "a number" if value.dim() == 0 else f"an array of shape [{', '.join(map(str, value.shape))}]"
+            self.error("E0802", variable, f"data '{variable.name}' should be {described}, but got {got}")
+            return
+        base = type_.base.id
+        if base in ("int", "bool") and not _integral(value):
+            self.error("E0803", variable, f"data '{variable.name}' should hold integers ({described}), "
+                       f"but holds {_first_bad(value, ~_integral_mask(value))}")
+            return
+        self._check_bounds(variable, value, sizes, described)
+
+    def _check_bounds(self, variable: Variable, value: torch.Tensor, sizes, described: str) -> None:
+        base = variable.type.base.id
+        bounds = {b.name.id: _evaluate(b.value, sizes, self._scalars()) for b in variable.type.bounds}
+        lower, upper = bounds.get("lower"), bounds.get("upper")
+        natural = {"positive": (0.0, None), "probability": (0.0, 1.0), "bool": (0.0, 1.0)}.get(base, (None, None))
+        strict_lower = base == "positive"
+        bad = torch.zeros(value.shape, dtype=torch.bool)
+        for low, strict in ((lower, False), (natural[0], strict_lower)):
+            if low is not None:
+                bad |= (value <= low) if strict else (value < low)
+        for high in (upper, natural[1]):
+            if high is not None:
+                bad |= value > high
+        if base == "simplex":
+            bad |= ((value < 0) | ((value.sum(-1, keepdim=True) - 1).abs() > 1e-6)).expand(value.shape)
+        bad |= torch.isnan(value)
+        if bool(bad.any()):
+            self.error("E0804", variable, f"data '{variable.name}' should be {described}, "
+                       f"but holds {_first_bad(value, bad)}")
+
+    def _scalars(self) -> dict[str, float]:
+        return {}
+
+
+def _decl_span(variable: Variable) -> Span | None:
+    decl = variable.decl
+    return decl.span if decl is not None else variable.span
+
+
+def _integral_mask(value: torch.Tensor) -> torch.Tensor:
+    return torch.isfinite(value) & (value == value.round())
+
+
+def _integral(value: torch.Tensor) -> bool:
+    return bool(_integral_mask(value).all())
+
+
+def _first_bad(value: torch.Tensor, bad: torch.Tensor) -> str:
+    if value.dim() == 0:
+        return _number(float(value))
+    position = tuple(int(i) for i in bad.nonzero()[0])
+    return f"{_number(float(value[position]))} at [{', '.join(map(str, position))}]"
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if math.isfinite(x) and x == int(x) else f"{x:g}"
+
+
+def _describe(type_: ast.Type, sizes: list[int | None]) -> str:
+    base = type_.base.id
+    bounds = "".join(f"<{', '.join(f'{b.name.id}={pretty_expr(b.value)}' for b in type_.bounds)}>"
+                     for _ in [0] if type_.bounds)
+    if not type_.shape:
+        return f"a single {base}{bounds} value" if base != "int" else f"a single integer{bounds}"
+    dims = ", ".join(f"{pretty_expr(e)}" + (f" = {n}" if n is not None and not isinstance(e, ast.Number) else "")
+                     for e, n in zip(type_.shape, sizes))
+    return f"an array of {base}{bounds} of shape [{dims}]"
+
+
+def _evaluate(expr: ast.Expr, sizes: Mapping[str, int], scalars: Mapping[str, float] | None = None):
+    """The value of a size or bound written with numbers, sizes and arithmetic; None if unknown."""
+    scalars = {**(scalars or {}), **sizes}
+    match expr:
+        case ast.Number(value=value):
+            return value
+        case ast.Name(id=name):
+            return scalars.get(name)
+        case ast.Unary(op="-", operand=operand):
+            inner = _evaluate(operand, sizes, scalars)
+            return None if inner is None else -inner
+        case ast.Binary(op=op, left=left, right=right) if op in "+-*/%^":
+            a, b = _evaluate(left, sizes, scalars), _evaluate(right, sizes, scalars)
+            if a is None or b is None:
+                return None
+            try:
+                return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None,
+                        "%": a % b if b else None, "^": a ** b}[op]
+            except (OverflowError, ZeroDivisionError):
+                return None
+    return None

@@ -1,0 +1,81 @@
+"""The checker: a parsed `Program` in, a `CheckedModel` out, or one `DslError` per failing pass.
+
+Passes run in order and each reports every mistake it finds before the next
+one starts, since later passes assume earlier ones succeeded:
+
+1. collect definitions (``collect``);
+2. names, calls and types (``scope``, ``calls``);
+3. ranks, plate reads and supports (``ranks``, ``plates``, ``supports``);
+4. the guide block, against the model (``guide``).
+
+>>> from dslppl.syntax import parse
+>>> model = check(parse("model m { data N: int\\n mu ~ Normal(0, 1) }"))
+>>> [(v.name, v.kind.value) for v in model.variables.values()]
+[('N', 'data'), ('mu', 'latent')]
+"""
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic, DiagnosticSink
+from ..source import Source
+from ..syntax import ast
+from .calls import check_calls
+from .collect import collect
+from .guide import check_guide
+from .model import CheckedModel, Frame, Kind, Piece, Variable
+from .plates import check_plate_reads
+from .ranks import Ranks, check_ranks
+from .scope import resolve
+from .supports import check_supports
+
+__all__ = ["check", "CheckedModel", "Frame", "Kind", "Piece", "Ranks", "Variable"]
+
+
+def check(program: ast.Program, source: Source | None = None) -> CheckedModel:
+    """Check a parsed program; raise `DslError` with every diagnostic of the first failing pass."""
+    sink = DiagnosticSink()
+    variables, plates = _check_block(program.model.body, sink, source)
+    model = CheckedModel(program.model.name.id, program, variables, plates)
+    if program.guide is not None:
+        model.guide = _check_guide_block(program, model, sink, source)
+    model.warnings = tuple(sink.warnings) + tuple(_warnings(model))
+    return model
+
+
+def _check_block(body, sink: DiagnosticSink, source: Source | None, *, guide: bool = False,
+                 outer: CheckedModel | None = None):
+    variables, plates = collect(body, sink, guide=guide)
+    sink.raise_if_errors(source)
+    outer_names = [v.name for v in outer.data] if outer else ()
+    resolve(variables, sink, outer_names)
+    check_calls(variables, sink)
+    sink.raise_if_errors(source)
+    check_ranks(variables, sink, Ranks(outer.variables) if outer else None)
+    check_plate_reads(variables, sink)
+    check_supports(variables, sink)
+    sink.raise_if_errors(source)
+    return variables, plates
+
+
+def _check_guide_block(program: ast.Program, model: CheckedModel, sink: DiagnosticSink,
+                       source: Source | None) -> CheckedModel:
+    variables, plates = _check_block(program.guide.body, sink, source, guide=True, outer=model)
+    guide = CheckedModel(f"{model.name}.guide", program, variables, plates)
+    check_guide(model, guide, program.guide, sink)
+    sink.raise_if_errors(source)
+    return guide
+
+
+def _warnings(model: CheckedModel) -> list[Diagnostic]:
+    read = set().union(*(v.parents | v.sizes for v in model.variables.values()))
+    if model.guide is not None:
+        read |= set().union(*(v.parents | v.sizes for v in model.guide.variables.values()))
+    found = []
+    for variable in model.variables.values():
+        if variable.kind is Kind.DATA and variable.name not in read:
+            found.append(Diagnostic("W0102", f"data '{variable.name}' is declared but never used",
+                                    variable.span, severity="warning"))
+        if variable.kind is Kind.LATENT and any(isinstance(p.stmt, ast.Declare) for p in variable.pieces):
+            found.append(Diagnostic("W0103", f"'{variable.name}' has a flat (improper) prior",
+                                    variable.span, hint="it can be fitted, but not drawn from the prior",
+                                    severity="warning"))
+    return found

@@ -1,0 +1,158 @@
+"""Pass 2: resolve every name a definition reads.
+
+Input: the collected variables. Output: each variable's ``parents`` (model
+names its value, distribution, bounds or shape read) and ``sizes`` (names read
+only as sizes of plates and loops). Reports undefined names (E0201, with a
+did-you-mean hint) and indices that shadow another name (E0206).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from ..diagnostics import DiagnosticSink, did_you_mean
+from ..library import DISTRIBUTIONS, FUNCTIONS
+from ..syntax import ast
+from .model import Piece, Variable
+
+
+def free_names(node: ast.Node, bound: frozenset[str] = frozenset()) -> Iterator[ast.Name]:
+    """Names an expression (or type, or statement) reads, skipping call names,
+    keyword names, type names and indices bound inside it (comprehensions).
+
+    >>> from dslppl.syntax.ast import Call, Name, Number
+    >>> [n.id for n in free_names(Call(Name("exp"), (Name("x"),)))]
+    ['x']
+    """
+    stack: list[tuple[ast.Node, frozenset[str]]] = [(node, bound)]
+    while stack:
+        current, bound = stack.pop()
+        match current:
+            case ast.Name(id=name):
+                if name not in bound:
+                    yield current
+            case ast.Call(args=args, kwargs=kwargs):
+                stack.extend((a, bound) for a in reversed(args))
+                stack.extend((k.value, bound) for k in reversed(kwargs))
+            case ast.Keyword(value=value):
+                stack.append((value, bound))
+            case ast.Type(bounds=bounds, shape=shape):
+                stack.extend((b.value, bound) for b in bounds)
+                stack.extend((s, bound) for s in shape)
+            case ast.Comprehension(body=body, index=index, domain=domain):
+                stack.append((domain, bound))
+                stack.append((body, bound | {index.id}))
+            case ast.Target(indices=indices):
+                stack.extend((i, bound) for i in indices)
+            case _:
+                stack.extend((c, bound) for c in reversed(list(ast.children(current))))
+
+
+def value_nodes(piece: Piece) -> list[ast.Node]:
+    """The parts of a statement whose names are dependencies: not the target's name,
+    and not the sizes in its type's shape."""
+    stmt = piece.stmt
+    type_ = getattr(stmt, "type", None)
+    parts: list[ast.Node | None] = [b.value for b in type_.bounds] if type_ is not None else []
+    if isinstance(stmt, ast.Sample):
+        parts.append(stmt.dist)
+    parts.append(getattr(stmt, "value", None))
+    parts.append(getattr(stmt, "init", None))
+    parts.append(getattr(stmt, "default", None))
+    if piece.target is not None:
+        parts.append(piece.target)
+    return [p for p in parts if p is not None]
+
+
+def resolve(variables: dict[str, Variable], sink: DiagnosticSink,
+            outer: Iterable[str] = ()) -> None:
+    """Fill ``parents`` and ``sizes`` of every variable; ``outer`` are names visible
+    from an enclosing scope (the model's data, when checking a guide)."""
+    visible = set(variables) | set(outer)
+    _check_shadowing(variables, visible, sink)
+    for variable in variables.values():
+        parents: set[str] = set()
+        sizes: set[str] = set()
+        lagged: set[str] = set()
+        for piece in variable.pieces:
+            indices = frozenset(f.index for f in piece.frames)
+            same_step, earlier = _loop_reads(piece, variables)
+            lagged |= earlier
+            reads = set(_reads(value_nodes(piece), indices, visible, sink))
+            parents |= reads - (earlier - same_step)
+            shape = list(piece.stmt.type.shape) if getattr(piece.stmt, "type", None) else []
+            sizes.update(_reads(shape + [f.domain for f in piece.frames], indices, visible, sink))
+        parents.discard(variable.name)  # a sequential array reads its own earlier elements
+        variable.parents = frozenset(parents)
+        variable.lagged = frozenset(lagged)
+        variable.sizes = frozenset(sizes - parents)
+
+
+def _loop_reads(piece: Piece, variables: dict[str, Variable]) -> tuple[set[str], set[str]]:
+    """Arrays built by a loop around ``piece``, read at the same step (``err[t]``) or
+    at another one (``err[t - 1]``, ``x[0]``). Reads at another step are not
+    dependencies between variables: they are the loop's sequential structure."""
+    same, other = set(), set()
+    for loop in piece.loops:
+        built = {name: _loop_position(v, loop) for name, v in variables.items()}
+        built = {name: p for name, p in built.items() if p is not None}
+        for node in value_nodes(piece):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Index) and isinstance(sub.base, ast.Name) and sub.base.id in built:
+                    position = built[sub.base.id]
+                    index = sub.indices[position] if position < len(sub.indices) else None
+                    at_step = isinstance(index, ast.Name) and index.id == loop.index
+                    (same if at_step else other).add(sub.base.id)
+    return same, other
+
+
+def _loop_position(variable: Variable, loop) -> int | None:
+    """Which index of ``variable`` runs over ``loop``, if a piece of it is defined there."""
+    for piece in variable.pieces:
+        if any(f.index == loop.index and f.span == loop.span for f in piece.loops) and piece.target:
+            for position, index in enumerate(piece.target.indices):
+                names = {n.id for n in ast.walk(index) if isinstance(n, ast.Name)}
+                if loop.index in names:
+                    return position
+    return None
+
+
+def _reads(nodes: list[ast.Node], indices: frozenset[str], visible: set[str],
+           sink: DiagnosticSink) -> Iterator[str]:
+    for node in nodes:
+        for name in free_names(node, indices):
+            if name.id in visible:
+                yield name.id
+            else:
+                _undefined(name, visible | indices, sink)
+
+
+def _undefined(name: ast.Name, candidates: set[str], sink: DiagnosticSink) -> None:
+    if name.id in FUNCTIONS or name.id in DISTRIBUTIONS:
+        what = "function" if name.id in FUNCTIONS else "distribution"
+        sink.error("E0201", f"'{name.id}' is a {what}, not a value", name.span,
+                   hint=f"call it: {name.id}(...)")
+        return
+    sink.error("E0201", f"undefined name '{name.id}'", name.span, hint=did_you_mean(name.id, candidates))
+
+
+def _check_shadowing(variables: dict[str, Variable], visible: set[str], sink: DiagnosticSink) -> None:
+    """Plate, loop and comprehension indices must not reuse a visible name (each reported once)."""
+    reported: set[int] = set()
+
+    def report(index: ast.Name | str, span, what: str) -> None:
+        if id(span) not in reported:
+            reported.add(id(span))
+            sink.error("E0206", f"index '{index}' has the same name as {what}", span,
+                       hint="choose another index name")
+
+    for variable in variables.values():
+        for piece in variable.pieces:
+            enclosing: set[str] = set()
+            for frame in piece.frames:
+                if frame.index in visible or frame.index in enclosing:
+                    report(frame.index, frame.span, "an enclosing index" if frame.index in enclosing else "a variable")
+                enclosing.add(frame.index)
+            for node in value_nodes(piece):
+                for comp in (n for n in ast.walk(node) if isinstance(n, ast.Comprehension)):
+                    if comp.index.id in visible or comp.index.id in enclosing:
+                        report(comp.index.id, comp.index.span, "another name in scope")

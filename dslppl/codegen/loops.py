@@ -1,0 +1,175 @@
+"""Sequential `for` loops: which arrays they build, and code that builds them.
+
+The arrays one loop defines (with their pieces outside it, ``x[0] = ...``)
+form one *unit* of the program. Within a unit:
+
+- deterministic arrays are built step by step: an unrolled Python loop over
+  the loop's range (their recursion, ``nu[t] = ... err[t - 1]``, needs it),
+  after which they are complete tensors;
+- observed arrays and factors then need no loop at all: every value they read
+  is known, so each piece is vectorized over the loop's range like a plate;
+- a latent array is one site, drawn step by step when sampled and scored all
+  at once given its values (`Chain`).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from ..check.model import CheckedModel, Kind, Piece, Variable
+from ..diagnostics import Diagnostic, DslError
+from ..syntax import ast
+from ..syntax.pretty import pretty_expr
+from .symbols import Context
+
+if TYPE_CHECKING:
+    from .program import ProgramWriter
+
+
+def loop_units(checked: CheckedModel) -> list[list[Variable]]:
+    """Variables grouped so that all arrays built by one loop (or by loops that share
+    an array) form one unit; every other variable is a unit of its own."""
+    graph = nx.Graph()
+    for variable in checked.variables.values():
+        graph.add_node(variable.name)
+        for piece in variable.pieces:
+            for loop in piece.loops:
+                graph.add_edge(variable.name, ("loop", loop.index, id(loop.span)))
+    order = list(checked.variables)
+    units = []
+    for component in nx.connected_components(graph):
+        names = sorted((n for n in component if isinstance(n, str)), key=order.index)
+        units.append([checked.variables[n] for n in names])
+    return sorted(units, key=lambda unit: order.index(unit[0].name))
+
+
+def _unit_order(unit: list[Variable]) -> list[Variable]:
+    """Members in same-step dependency order (lagged reads are not dependencies)."""
+    graph = nx.DiGraph()
+    names = [v.name for v in unit]
+    graph.add_nodes_from(names)
+    for variable in unit:
+        graph.add_edges_from((p, variable.name) for p in variable.parents if p in names)
+    by_name = {v.name: v for v in unit}
+    return [by_name[n] for n in nx.lexicographical_topological_sort(graph, key=names.index)]
+
+
+class LoopWriter:
+    """Emits one loop unit through its `ProgramWriter`."""
+
+    def __init__(self, writer: "ProgramWriter"):
+        self.writer = writer
+
+    def write(self, unit: list[Variable]) -> None:
+        ordered = _unit_order(unit)
+        simulated = self.writer.simulated
+        built = [v for v in ordered if v.kind is Kind.DETERMINISTIC]
+        drawn = [v for v in ordered if v.kind is Kind.LATENT or (v.kind is Kind.OBSERVED and v.name in simulated)]
+        if drawn:
+            self._unsupported(drawn[0], "a latent array built by a 'for' loop is not supported yet")
+        if built:
+            self._unrolled(built)
+        for variable in ordered:
+            if variable not in built:
+                self._vectorized(variable)
+
+    def _unsupported(self, variable: Variable, message: str) -> None:
+        raise DslError([Diagnostic("E0407", message, variable.span)], self.writer.symbols.source)
+
+    # --- vectorized pieces -------------------------------------------------------------
+    def _vectorized(self, variable: Variable) -> None:
+        """Each piece of an observed array or factor, as if its loop were a plate."""
+        writer = self.writer
+        for piece in variable.pieces:
+            label = variable.name if len(variable.pieces) == 1 else _piece_label(piece)
+            if variable.kind is Kind.OBSERVED:
+                writer.observed_piece(variable, piece, label)
+            elif variable.kind is Kind.FACTOR:
+                writer.factor_piece(variable, piece, label)
+            else:
+                self._unsupported(variable, f"'{variable.name}' cannot be defined in a 'for' loop")
+
+    # --- unrolled deterministic arrays ---------------------------------------------------
+    def _unrolled(self, built: list[Variable]) -> None:
+        writer = self.writer
+        symbols = writer.symbols
+        loops = {(f.index, id(f.span)): f for v in built for p in v.pieces for f in p.loops}
+        if len(loops) != 1 or any(p.plates for v in built for p in v.pieces):
+            self._unsupported(built[0], "arrays built by a loop must come from one 'for' loop outside any plate")
+        (loop,) = loops.values()
+        lists = {v.name: symbols.fresh("l") for v in built}
+        size = {v.name: self._array_size(v, loop) for v in built}
+        lines = [f"{lists[v.name]} = [None] * {size[v.name]}" for v in built]
+        for variable in built:
+            symbols.get(variable.name).sequence = lists[variable.name]
+        for variable in built:
+            for piece in variable.pieces:
+                if not piece.loops:
+                    lines.append(self._assign(variable, piece, lists[variable.name], Context()))
+        step = symbols.fresh("t")
+        lo = writer.emit.index(loop.domain.lo, Context()).code if loop.domain.lo is not None else "0"
+        hi = writer.emit.index(loop.domain.hi, Context()).code
+        lines.append(f"for {step} in range({_int(lo)}, {_int(hi)}):")
+        ctx = Context((), ((loop.index, step),))
+        for variable in built:
+            for piece in variable.pieces:
+                if piece.loops:
+                    lines.append("    " + self._assign(variable, piece, lists[variable.name], ctx))
+        for variable in built:
+            symbols.get(variable.name).sequence = None
+        for line in lines:
+            writer.out.model.add(1, line)
+            writer.out.potential.add(1, line)
+        for variable in built:
+            py = symbols.names[variable.name]
+            stacked = f"_rt.stack_pieces({lists[variable.name]}, {variable.name!r})"
+            writer.out.model.add(1, f"{py} = deterministic({variable.name!r}, {stacked})")
+            writer.out.potential.add(1, f"{py} = {stacked}")
+            writer.out.deterministic.append(variable.name)
+
+    def _assign(self, variable: Variable, piece: Piece, target_list: str, ctx: Context) -> str:
+        emit = self.writer.emit
+        index = emit.index(piece.target.indices[0], ctx).code
+        value = emit.value(piece.stmt.value, ctx)
+        value = emit.hoisted(value, ctx, tensor=True) if value.data_only else value
+        return f"{target_list}[{index}] = {value.code}"
+
+    def _array_size(self, variable: Variable, loop) -> str:
+        """The array's length: one past the largest index any piece defines."""
+        emit = self.writer.emit
+        ends = []
+        for piece in variable.pieces:
+            first = piece.target.indices[0]
+            if piece.loops:
+                hi = emit.index(loop.domain.hi, Context()).code
+                shift = _shift(first)
+                ends.append(f"_rt.size({hi}) + {shift}" if shift else f"_rt.size({hi})")
+            else:
+                ends.append(f"_rt.size({emit.index(first, Context()).code}) + 1")
+        return self.writer.symbols.hoist(f"max({', '.join(ends)})", "n")
+
+
+def _shift(index: ast.Expr) -> int:
+    """The constant added to a loop index in a target (``x[t + 1]`` -> 1)."""
+    if isinstance(index, ast.Binary) and isinstance(index.right, ast.Number):
+        return index.right.value if index.op == "+" else -index.right.value
+    return 0
+
+
+def _int(code: str) -> str:
+    return code if code.lstrip("-").isdigit() else f"_rt.size({code})"
+
+
+def _piece_label(piece: Piece) -> str:
+    """A site name for one piece of an array: ``y[0]``, ``y[1..T]``."""
+    domains = {f.index: f.domain for f in piece.frames}
+    parts = []
+    for index in piece.target.indices:
+        if isinstance(index, ast.Name) and index.id in domains:
+            domain = domains[index.id]
+            lo = pretty_expr(domain.lo) if domain.lo is not None else "0"
+            parts.append(f"{lo}..{pretty_expr(domain.hi)}")
+        else:
+            parts.append(pretty_expr(index))
+    return f"{piece.target.name.id}[{', '.join(parts)}]"

@@ -1,0 +1,367 @@
+"""Statements to the three generated functions, in dependency order.
+
+For each variable, in a topological order of the model graph (`for` loops as
+one unit), the writer emits:
+
+- into ``model()``: the sample-site program (``sample``, ``plate``,
+  ``deterministic``, ``factor``, ``param``);
+- into ``potential(_u)``: the same log joint, read off one flat unconstrained
+  vector, plus the log-Jacobian of each latent's transform — no handlers;
+- into ``constrain(_u)``: the latents' values from the flat vector.
+
+Data-only work goes to the bind-time prelude (see `Symbols`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..check.model import CheckedModel, Frame, Kind, Piece, Variable
+from ..diagnostics import Diagnostic, DslError
+from ..library import DISTRIBUTIONS
+from ..syntax import ast
+from .loops import LoopWriter
+from .sites import Support, UnsupportedLatent, constraint_code, is_truncated, support_of, transform_lines
+from .symbols import Axis, Context, Symbol, Symbols
+from .values import Emitter, Val
+
+
+@dataclass
+class Lines:
+    """Indented lines of one generated function, each with the statement it comes from."""
+
+    lines: list[str] = field(default_factory=list)
+    spans: list = field(default_factory=list)
+    current_span: object = None
+
+    def add(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+        self.spans.append(self.current_span)
+
+
+@dataclass
+class Output:
+    model: Lines = field(default_factory=Lines)
+    potential: Lines = field(default_factory=Lines)
+    constrain: Lines = field(default_factory=Lines)
+    latents: list[str] = field(default_factory=list)        # flat-vector order
+    deterministic: list[str] = field(default_factory=list)
+    observed: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)
+    simulated: list[str] = field(default_factory=list)
+    offsets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    batches: list[str] = field(default_factory=list)      # minibatch draws at the top of potential
+    dynamic: list[str] = field(default_factory=list)      # latents whose bounds read other latents
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The emitted lower and upper bounds of a support (None where absent)."""
+
+    lower: Val | None = None
+    upper: Val | None = None
+
+    @property
+    def codes(self) -> tuple[str | None, str | None]:
+        return (self.lower.code if self.lower else None, self.upper.code if self.upper else None)
+
+    @property
+    def data_only(self) -> bool:
+        return all(b is None or b.data_only for b in (self.lower, self.upper))
+
+
+class ProgramWriter:
+    """Writes the statements of one checked model (see the module docstring)."""
+
+    def __init__(self, checked: CheckedModel, symbols: Symbols, simulated: frozenset[str],
+                 subsampled: frozenset[str]):
+        self.checked = checked
+        self.symbols = symbols
+        self.simulated = simulated
+        self.subsampled = subsampled
+        self.emit = Emitter(symbols)
+        self.out = Output()
+        self._axes: dict[tuple, Axis] = {}
+        self._open: list[Axis] = []  # plates currently open in model()
+        self._drawn: set[str] = set()  # subsampled plates whose minibatch model() has drawn
+        self.loops = LoopWriter(self)
+
+    # --- axes ----------------------------------------------------------------------
+    def axis(self, frame: Frame) -> Axis:
+        """The axis of a plate (one per plate name) or vectorized loop (one per loop)."""
+        key = (frame.index, frame.span) if frame.sequential else frame.index
+        if key not in self._axes:
+            batch = None
+            if not frame.sequential and frame.index in self.subsampled:
+                batch = self.symbols.fresh("s")
+            tag = f"loop:{frame.index}:{id(frame.span)}" if frame.sequential else frame.index
+            axis = self.emit.domain_axis(frame.index, tag, frame.domain, Context())
+            if batch is not None:
+                full = axis.size
+                size = self.symbols.hoist(f"_rt.batch_size({frame.index!r}, {full})", "n")
+                self.symbols.add_prelude(f"_scale_{frame.index} = {full} / {size}")
+                axis = Axis(axis.name, axis.key, size, axis.lo, batch, full)
+                self.out.batches.append(f"{batch} = _rt.random_subsample({full}, {size})")
+            self._axes[key] = axis
+        return self._axes[key]
+
+    def context(self, frames: tuple[Frame, ...]) -> Context:
+        return Context(tuple(self.axis(f) for f in frames))
+
+    def sizes(self, ctx: Context) -> str:
+        return "(" + "".join(f"{a.size}, " for a in ctx.axes) + ")"
+
+    def scale(self, ctx: Context) -> str:
+        factors = [f"_scale_{a.name}" for a in ctx.axes if a.per_call]
+        return " * ".join(factors)
+
+    # --- symbols ----------------------------------------------------------------------
+    def declare(self, variable: Variable) -> None:
+        """Record how generated code reads ``variable``."""
+        py = self.symbols.names[variable.name]
+        kind = variable.kind
+        known = kind in (Kind.DATA, Kind.OBSERVED) and variable.name not in self.simulated
+        plates = () if known or variable.sequential else tuple(f for f in variable.frames if not f.sequential)
+        axes = tuple(self.axis(f) for f in plates)
+        offsets = tuple(a.lo if a.lo != "0" else None for a in axes)
+        data_only = known or (kind is Kind.DETERMINISTIC and all(
+            self.symbols.get(p).data_only for p in variable.parents if p in self.symbols.symbols))
+        full_rank = self.symbols.ranks.full(variable.name)
+        self.symbols.symbols[variable.name] = Symbol(
+            variable.name, py, kind, tuple(f.index for f in plates), tuple(a.key for a in axes),
+            full_rank, data_only, offsets)
+        if any(offsets):
+            self.out.offsets[variable.name] = tuple(o or "0" for o in offsets)
+
+    # --- plates in model() ----------------------------------------------------------
+    def enter(self, ctx: Context) -> int:
+        """Open/close ``with plate(...)`` blocks so that exactly ``ctx``'s plates are open."""
+        wanted = list(ctx.axes)
+        common = 0
+        while common < min(len(wanted), len(self._open)) and wanted[common] == self._open[common]:
+            common += 1
+        del self._open[common:]
+        width = len(wanted)
+        for position in range(common, width):
+            axis = wanted[position]
+            dim = position - width
+            depth = 1 + position
+            if axis.per_call and axis.name not in self._drawn:
+                # The first block of a subsampled plate draws the minibatch (or takes a
+                # replayed one); later blocks of the same plate reuse it.
+                self._drawn.add(axis.name)
+                self.out.model.add(depth, f"with plate({axis.name!r}, {axis.full}, subsample_size={axis.size}, "
+                                          f"dim={dim}) as {axis.batch}:")
+            elif axis.per_call:
+                self.out.model.add(depth, f"with plate({axis.name!r}, {axis.full}, subsample={axis.batch}, "
+                                          f"dim={dim}):")
+            else:
+                self.out.model.add(depth, f"with plate({axis.name!r}, {axis.size}, dim={dim}):")
+            self._open.append(axis)
+        return 1 + width
+
+    # --- statements -------------------------------------------------------------------
+    def locate(self, span) -> None:
+        """Attribute the lines written next to the statement at ``span`` (for error messages)."""
+        self.symbols.current_span = span
+        for lines in (self.out.model, self.out.potential, self.out.constrain):
+            lines.current_span = span
+
+    def write(self, variable: Variable) -> None:
+        handler = {
+            Kind.DATA: self._data,
+            Kind.LATENT: self._latent,
+            Kind.OBSERVED: self._observed,
+            Kind.DETERMINISTIC: self._deterministic,
+            Kind.FACTOR: self._factor,
+            Kind.PARAM: self._param,
+        }[variable.kind]
+        handler(variable)
+
+    def _data(self, variable: Variable) -> None:
+        decl = variable.decl
+        py = self.symbols.names[variable.name]
+        if decl.default is None:
+            self.symbols.add_prelude(f"{py} = _in[{variable.name!r}]")
+            return
+        default = self.emit.value(decl.default, Context())
+        self.symbols.add_prelude(
+            f"{py} = _in[{variable.name!r}] if {variable.name!r} in _in else "
+            f"_rt.default({variable.name!r}, {default.code})")
+
+    def _observed(self, variable: Variable) -> None:
+        if variable.name in self.simulated:
+            self.out.simulated.append(variable.name)
+            self._latent(variable)
+            return
+        self.observed_data(variable)
+        self.observed_piece(variable, variable.piece, variable.name)
+
+    def observed_data(self, variable: Variable) -> None:
+        """Bind an observed variable's data (once, however many pieces observe it)."""
+        self._data(variable)
+        self.out.observed.append(variable.name)
+
+    def observed_piece(self, variable: Variable, piece: Piece, site: str) -> None:
+        """One observation statement: a sample site with ``obs=`` and its log-density."""
+        ctx = self.context(piece.frames)
+        dist = self._distribution(variable, piece, ctx)
+        obs = self.emit.hoisted(self.emit.value(_target_read(piece), ctx), ctx)
+        depth = self.enter(ctx)
+        self.out.model.add(depth, f"sample({site!r}, {self._site(variable, dist, ctx)}, obs={obs.code})")
+        self._add_log_prob(dist, obs.code, ctx)
+
+    def _distribution(self, variable: Variable, piece: Piece, ctx: Context) -> Val:
+        dist = piece.stmt.dist
+        return self.emit.distribution(dist, ctx, variable.rank - DISTRIBUTIONS[dist.func.id].event_rank)
+
+    def _latent(self, variable: Variable) -> None:
+        piece = variable.piece
+        ctx = self.context(piece.frames)
+        py = self.symbols.names[variable.name]
+        flat = isinstance(piece.stmt, ast.Declare)
+        dist = None if flat else self._distribution(variable, piece, ctx)
+        depth = self.enter(ctx)
+        support = self._support(variable)
+        bounds = self._bounds(support, ctx)
+        site = self._site(variable, dist, ctx, support, bounds)
+        self.out.model.add(depth, f"{py} = sample({variable.name!r}, {site})")
+        if variable.name in self.simulated:
+            return
+        self._read_latent(variable, support, bounds, ctx)
+        if not bounds.data_only:
+            self.out.dynamic.append(variable.name)
+        if dist is not None:
+            self._add_log_prob(dist, py, ctx)
+
+    def _support(self, variable: Variable) -> Support:
+        try:
+            return support_of(variable)
+        except UnsupportedLatent:
+            raise DslError([Diagnostic(
+                "E0502", f"'{variable.name}' is a discrete latent variable, which inference cannot "
+                f"handle yet", variable.span,
+                hint="sum it out with logsumexp (see the mixture example), or make it data")],
+                self.symbols.source) from None
+
+    def _bounds(self, support: Support, ctx: Context) -> Bounds:
+        vals = [None if b is None else self.emit.hoisted(self.emit.value(b, ctx), ctx, tensor=True)
+                for b in (support.lower, support.upper)]
+        return Bounds(*vals)
+
+    def _site(self, variable: Variable, dist: Val | None, ctx: Context, support: Support | None = None,
+              bounds: "Bounds | None" = None) -> str:
+        """The distribution object a site carries in model(): truncated or flat where the
+        type says so, expanded over the plates, own dimensions made event dimensions."""
+        bounds = bounds or Bounds()
+        elem_shape = self._element_shape(variable)
+        if dist is None:
+            code = f"_rt.flat({constraint_code(support, bounds.codes)}, {self.sizes(ctx)} + {elem_shape}, " \
+                   f"{variable.rank})"
+        else:
+            spec = DISTRIBUTIONS[variable.dist.func.id]
+            base = dist.code
+            if support is not None and is_truncated(variable):
+                base = f"_rt.Truncated({base}, {constraint_code(support, bounds.codes)})"
+            code = f"_rt.site({base}, {self.sizes(ctx)}, {elem_shape}, {variable.rank - spec.event_rank})"
+        static = (dist is None or dist.data_only) and bounds.data_only and not any(a.per_call for a in ctx.axes)
+        return self.symbols.hoist(code, "d") if static else code
+
+    def _element_shape(self, variable: Variable) -> str:
+        """Code for the declared shape of one element (a tuple), or None to take it from the arguments."""
+        type_ = variable.type
+        if type_ is None:
+            return "None"
+        shape = type_.shape[variable.dims:] if variable.kind in (Kind.DATA, Kind.OBSERVED) else type_.shape
+        codes = [self.emit.index(s, Context()).code for s in shape]
+        return self.symbols.hoist(f"_rt.shape({', '.join(codes)})", "z") if codes else "()"
+
+    def _read_latent(self, variable: Variable, support: Support, bounds, ctx: Context) -> None:
+        """potential/constrain: the latent's block of the flat vector, transformed."""
+        if any(a.per_call for a in ctx.axes):
+            raise DslError([Diagnostic("E0405", f"'{variable.name}' is a latent inside a subsampled plate; "
+                                       "subsampling needs plates without latent variables for now",
+                                       variable.span)], self.symbols.source)
+        py = self.symbols.names[variable.name]
+        self.out.latents.append(variable.name)
+        block, shape = f"_b_{py}", f"_us_{py}"
+        raw = self.symbols.fresh("x")
+        bijection = None
+        if support.structured:
+            bijection = self.symbols.hoist(f"_rt.biject_to({constraint_code(support, bounds.codes)})", "t")
+        lines, jacobian = transform_lines(support, raw, py, bounds.codes, bijection)
+        for target in (self.out.potential, self.out.constrain):
+            target.add(1, f"{raw} = _u[{block}].view({shape})")
+            for line in lines:
+                target.add(1, line)
+        if jacobian:
+            self.out.potential.add(1, f"_lp = _lp + {jacobian}")
+
+    def _add_log_prob(self, dist: Val, value: str, ctx: Context) -> None:
+        term = f"{dist.code}.log_prob({value}).sum()"
+        scale = self.scale(ctx)
+        if dist.data_only and not scale and value.startswith("_"):
+            term = self.symbols.hoist(term)
+        self.out.potential.add(1, f"_lp = _lp + {term}" + (f" * {scale}" if scale else ""))
+
+    def _deterministic(self, variable: Variable) -> None:
+        if variable.sequential:
+            raise DslError([Diagnostic("E0407", "internal: sequential deterministic outside a loop unit",
+                                       variable.span)], self.symbols.source)
+        ctx = self.context(variable.piece.frames)
+        py = self.symbols.names[variable.name]
+        val = self.emit.value(variable.value, ctx)
+        code = self._fill(val, ctx)
+        symbol = self.symbols.get(variable.name)
+        if symbol.data_only:
+            self.symbols.add_prelude(f"{py} = {code}")
+            depth = self.enter(ctx)
+            self.out.model.add(depth, f"deterministic({variable.name!r}, {py})")
+            return
+        depth = self.enter(ctx)
+        self.out.model.add(depth, f"{py} = deterministic({variable.name!r}, {code})")
+        self.out.potential.add(1, f"{py} = {code}")
+        self.out.deterministic.append(variable.name)
+
+    def _fill(self, val: Val, ctx: Context) -> str:
+        """Expand a value to every axis of its context (a deterministic defined in plates is a full array)."""
+        missing = {a.name for a in ctx.axes} - val.axes
+        if not ctx.axes or not missing:
+            return val.code
+        return f"_rt.fill({val.code}, {self.sizes(ctx)}, {len(ctx.axes) if val.plated else 0})"
+
+    def _factor(self, variable: Variable) -> None:
+        self.factor_piece(variable, variable.piece, variable.name)
+
+    def factor_piece(self, variable: Variable, piece: Piece, site: str) -> None:
+        """A log-density term: summed over its own dimensions, one per element of its plates."""
+        ctx = self.context(piece.frames)
+        val = self.emit.value(piece.stmt.value, ctx)
+        val = self.emit.hoisted(val, ctx) if not val.data_only else val
+        summed = val.code if val.rank == 0 else f"{val.code}.sum({tuple(range(-val.rank, 0))})"
+        depth = self.enter(ctx)
+        self.out.model.add(depth, f"factor({site!r}, {summed})")
+        total = self._fill(Val(summed, val.axes, 0, val.data_only), ctx)
+        scale = self.scale(ctx)
+        self.out.potential.add(1, f"_lp = _lp + ({total}).sum()" + (f" * {scale}" if scale else ""))
+
+    def _param(self, variable: Variable) -> None:
+        stmt: ast.ParamDecl = variable.piece.stmt
+        py = self.symbols.names[variable.name]
+        init = self.emit.value(stmt.init, Context())
+        shape = [self.emit.index(s, Context()).code for s in stmt.type.shape]
+        support = support_of(variable)
+        bounds = self._bounds(support, Context())
+        constraint = constraint_code(support, bounds.codes)
+        init_code = self.symbols.hoist(f"_rt.param_init({init.code}, _rt.shape({', '.join(shape)}))")
+        line = f"{py} = param({variable.name!r}, {init_code}, {constraint})"
+        self.enter(Context())
+        self.out.model.add(1, line)
+        self.out.potential.add(1, line)
+        self.out.params.append(variable.name)
+
+
+def _target_read(piece) -> ast.Expr:
+    """The expression reading what a definition's target names (``y[n]`` for ``y[n] ~ ...``)."""
+    target = piece.target
+    name = ast.Name(target.name.id, span=target.name.span)
+    return ast.Index(name, target.indices, span=target.span) if target.indices else name

@@ -1,0 +1,196 @@
+"""``_rt``: the small library generated code calls, one instance per binding.
+
+It carries the binding's dtype and subsample sizes, the handler-core
+primitives, the library tables, and helpers for layout (index tensors shaped
+for their axis), sites (expanding over plates, truncation, flat priors) and
+the flat unconstrained vector (Jacobians, `discover`). Helpers stay tiny: the
+hot path of ``potential`` is plain torch code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch.distributions import Distribution, Independent, biject_to, constraints
+
+from .. import runtime
+from ..distributions import ImproperUniform, Truncated, ordered_vector
+from ..library import DISTRIBUTIONS, FUNCTIONS
+
+
+class StepError(Exception):
+    """A piece of a loop-built array that is missing or defined twice (reported with its name)."""
+
+
+@dataclass
+class Layout:
+    """Where each latent lives in the flat unconstrained vector, found by `Runtime.discover`."""
+
+    blocks: dict[str, tuple[slice, torch.Size]] = field(default_factory=dict)
+    shapes: dict[str, torch.Size] = field(default_factory=dict)
+    supports: dict[str, constraints.Constraint] = field(default_factory=dict)
+    plates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    size: int = 0
+
+    def __getitem__(self, name: str) -> tuple[slice, torch.Size]:
+        return self.blocks[name]
+
+
+class Runtime:
+    """Helpers for one binding (see the module docstring)."""
+
+    torch = torch
+    constraints = constraints
+    ordered_vector = ordered_vector
+    biject_to = staticmethod(biject_to)
+    Truncated = Truncated
+    sample = staticmethod(runtime.sample)
+    plate = runtime.plate
+    deterministic = staticmethod(runtime.deterministic)
+    factor = staticmethod(runtime.factor)
+    param = staticmethod(runtime.param)
+    functions = FUNCTIONS
+    distributions = DISTRIBUTIONS
+
+    def __init__(self, dtype: torch.dtype = torch.float64, subsample: dict[str, int] | None = None):
+        self.dtype = dtype
+        self.subsample = dict(subsample or {})
+        self.zero = torch.zeros((), dtype=dtype)
+
+    # --- values -----------------------------------------------------------------------
+    def tensor(self, value) -> torch.Tensor:
+        return torch.as_tensor(value, dtype=self.dtype)
+
+    @staticmethod
+    def long(value) -> torch.Tensor:
+        return torch.as_tensor(value).round().long()
+
+    @staticmethod
+    def size(value) -> int:
+        return int(value)
+
+    @staticmethod
+    def shape(*dims) -> torch.Size:
+        return torch.Size(int(d) for d in dims)
+
+    @staticmethod
+    def arange(n: int) -> torch.Tensor:
+        return torch.arange(n)
+
+    @staticmethod
+    def layout(index: torch.Tensor, lo, position: int, width: int) -> torch.Tensor:
+        """Index values ``lo + index`` shaped ``[1]*position + [n] + [1]*(width - position - 1)``."""
+        shifted = index + lo if lo else index
+        return shifted.view((1,) * position + (-1,) + (1,) * (width - position - 1))
+
+    def batch_size(self, name: str, full: int) -> int:
+        return min(int(self.subsample[name]), full)
+
+    random_subsample = staticmethod(runtime.random_subsample)
+
+    @staticmethod
+    def stack(items: Sequence[torch.Tensor], rank: int) -> torch.Tensor:
+        return torch.stack(torch.broadcast_tensors(*items), dim=-(rank + 1))
+
+    @staticmethod
+    def drop_axes(value: torch.Tensor, count: int) -> torch.Tensor:
+        return value.reshape(value.shape[count:])
+
+    @staticmethod
+    def reduce_constant(fn: Callable, value, size: int):
+        """A reduction over an index the body does not depend on."""
+        value = torch.as_tensor(value)
+        return fn(value.unsqueeze(0).expand((size,) + value.shape), (0,))
+
+    @staticmethod
+    def fill(value, sizes: tuple, plated_width: int) -> torch.Tensor:
+        """``value`` expanded to every axis of its context (a full array over its plates)."""
+        value = torch.as_tensor(value)
+        own = value.shape[plated_width:]
+        if plated_width == 0:
+            value = value.reshape((1,) * len(sizes) + own)
+        return value.expand(tuple(sizes) + tuple(own))
+
+    @staticmethod
+    def stack_pieces(elements: list, name: str) -> torch.Tensor:
+        missing = [i for i, e in enumerate(elements) if e is None]
+        if missing:
+            raise StepError(f"'{name}' has no definition for element(s) {missing[:5]}")
+        return torch.stack(torch.broadcast_tensors(*elements))
+
+    def default(self, name: str, value) -> torch.Tensor:
+        return torch.as_tensor(value, dtype=self.dtype) if not isinstance(value, torch.Tensor) else value
+
+    def param_init(self, value, shape: torch.Size) -> torch.Tensor:
+        return torch.as_tensor(value, dtype=self.dtype).expand(shape).clone()
+
+    # --- sites --------------------------------------------------------------------------
+    @staticmethod
+    def site(dist: Distribution, sizes: tuple, own_shape, own_batch: int) -> Distribution:
+        """``dist`` with batch shape ``sizes`` + its own batch dimensions, which become events.
+
+        ``own_shape`` is the declared shape of one element (None: take it from
+        the arguments); its first ``own_batch`` dimensions are batch dimensions
+        of ``dist``, the rest its event."""
+        if own_shape is not None:
+            own = tuple(own_shape)[:own_batch]
+        else:
+            own = tuple(dist.batch_shape)[len(dist.batch_shape) - own_batch:] if own_batch else ()
+        target = torch.Size(tuple(sizes) + own)
+        if dist.batch_shape != target:
+            dist = dist.expand(target)
+        return Independent(dist, own_batch) if own_batch else dist
+
+    def flat(self, support: constraints.Constraint, shape: tuple, own_rank: int) -> Distribution:
+        dist = ImproperUniform(support, torch.Size(shape), dtype=self.dtype)
+        return Independent(dist, own_rank) if own_rank else dist
+
+    # --- the flat vector ---------------------------------------------------------------
+    @staticmethod
+    def logit_jacobian(raw: torch.Tensor) -> torch.Tensor:
+        return (F.logsigmoid(raw) + F.logsigmoid(-raw)).sum()
+
+    @staticmethod
+    def interval_jacobian(raw: torch.Tensor, lower, upper) -> torch.Tensor:
+        return (torch.log(upper - lower) + F.logsigmoid(raw) + F.logsigmoid(-raw)).sum()
+
+    def discover(self, model: Callable[[], None], names: tuple[str, ...]) -> Layout:
+        """Run ``model`` once, setting each latent to the image of zero under its
+        support's bijection, and record where each latent goes in the flat vector."""
+        initializer = _Initializer(set(names), self.dtype)
+        with runtime.trace() as tracer, initializer:
+            model()
+        layout = Layout()
+        offset = 0
+        for name in names:
+            msg = tracer.trace.nodes[name]
+            shape = msg.value.shape
+            unconstrained = initializer.unconstrained[name]
+            layout.blocks[name] = (slice(offset, offset + unconstrained.numel()), unconstrained)
+            layout.shapes[name] = shape
+            layout.supports[name] = msg.fn.support
+            layout.plates[name] = tuple(f.name for f in msg.plates)
+            offset += unconstrained.numel()
+        layout.size = offset
+        return layout
+
+
+class _Initializer(runtime.Messenger):
+    """Sets unobserved latent sites to a valid point: the support's image of zero."""
+
+    def __init__(self, names: set[str], dtype: torch.dtype):
+        super().__init__()
+        self.names = names
+        self.dtype = dtype
+        self.unconstrained: dict[str, torch.Size] = {}
+
+    def process_message(self, msg) -> None:
+        if msg.kind != "sample" or msg.is_observed or msg.name not in self.names or msg.value is not None:
+            return
+        shape = msg.fn.batch_shape + msg.fn.event_shape
+        bijection = biject_to(msg.fn.support)
+        unconstrained = torch.Size(bijection.inverse_shape(shape))
+        self.unconstrained[msg.name] = unconstrained
+        msg.value = bijection(torch.zeros(unconstrained, dtype=self.dtype))

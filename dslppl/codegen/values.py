@@ -1,0 +1,393 @@
+"""Expressions to Python source over torch tensors, laid out for plates.
+
+Inside plates (and vectorized loops and comprehensions: *axes*), a value is
+either *unplated* — only its own dimensions, its rank — or *plated*: one
+leading dimension per axis of the context, outer first (size 1 where it does
+not vary), then its own dimensions. Index tensors of the axes are shaped for
+that layout, so ``y[n]``, ``a[county[n]]`` and ``y[t - 1 - k]`` are plain
+tensor indexing and never a Python loop. Operands of lower rank are padded
+with singleton dimensions after the axes, so a per-element scalar meets a
+vector the way it would per element.
+
+Every emitted value records which axes it varies over and whether it reads
+data alone; data-only parts are hoisted into the bind-time prelude, so they are
+computed once when data is bound (Stan's transformed data).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..diagnostics import DslError, Diagnostic
+from ..library import DISTRIBUTIONS, FUNCTIONS, Kind as FnKind
+from ..syntax import ast
+from .symbols import Axis, Context, Symbols
+
+_ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "^": "**"}
+_COMPARE = {"<", "<=", ">", ">=", "==", "!="}
+_LOGIC = {"and": "torch.logical_and", "or": "torch.logical_or"}
+
+
+@dataclass(frozen=True)
+class Val:
+    """An emitted expression: its code, the axes it varies over, its rank, and whether it reads data only."""
+
+    code: str
+    axes: frozenset[str] = frozenset()
+    rank: int = 0
+    data_only: bool = True
+    literal: bool = False  # a Python number, not a tensor
+
+    @property
+    def plated(self) -> bool:
+        return bool(self.axes)
+
+
+@dataclass
+class Emitter:
+    """Turns expressions into code in a `Context`; hoists data-only parts into ``symbols.prelude``."""
+
+    symbols: Symbols
+    hoisting: bool = True
+
+    # --- entry points -----------------------------------------------------------
+    def value(self, expr: ast.Expr, ctx: Context) -> Val:
+        """Code for ``expr`` used as a value."""
+        return self._emit(expr, ctx, index=False)
+
+    def index(self, expr: ast.Expr, ctx: Context) -> Val:
+        """Code for ``expr`` used as an index: integer (long) tensors or Python ints."""
+        return self._emit(expr, ctx, index=True)
+
+    def hoisted(self, val: Val, ctx: Context, tensor: bool = False) -> Val:
+        """Move a data-only value into the bind-time prelude (once per distinct code)."""
+        if not (self.hoisting and val.data_only):
+            return val
+        if val.literal and not tensor:
+            return val
+        code = f"_rt.tensor({val.code})" if tensor and val.literal else val.code
+        if _is_name(code):
+            return Val(code, val.axes, val.rank, True)
+        name = self.symbols.hoist(code)
+        return Val(name, val.axes, val.rank, True)
+
+    # --- dispatch -----------------------------------------------------------------
+    def _emit(self, expr: ast.Expr, ctx: Context, index: bool) -> Val:
+        match expr:
+            case ast.Number(value=value):
+                return Val(repr(value), literal=True)
+            case ast.Bool(value=value):
+                return Val("True" if value else "False", literal=True)
+            case ast.Name(id=name):
+                return self._name(expr, name, ctx, index)
+            case ast.Unary(op=op, operand=operand):
+                inner = self._emit(operand, ctx, index)
+                code = f"torch.logical_not({inner.code})" if op == "not" else f"(-{inner.code})"
+                return Val(code, inner.axes, inner.rank, inner.data_only, inner.literal)
+            case ast.Binary():
+                return self._binary(expr, ctx, index)
+            case ast.Index():
+                return self._indexing(expr, ctx, index)
+            case ast.Call():
+                if index and expr.func.id != "size":
+                    raise self._error(expr, "an index must be integer data, a plate or loop index, "
+                                            "or arithmetic on those")
+                return self._call(expr, ctx)
+            case ast.ArrayLit(items=items):
+                return self._array(expr, items, ctx)
+            case ast.Comprehension():
+                return self._comprehension(expr, ctx)
+        raise self._error(expr, f"cannot compile {type(expr).__name__}")
+
+    def domain_axis(self, name: str, key: str, domain: ast.Domain, ctx: Context, batch: str | None = None) -> Axis:
+        """An axis over ``lo..hi`` (bind-time sizes)."""
+        lo = self.index(domain.lo, ctx).code if domain.lo is not None else "0"
+        hi = self.index(domain.hi, ctx).code
+        lo_name = lo if lo == "0" else self.symbols.hoist(f"_rt.size({lo})", "n")
+        size = self.symbols.hoist(f"_rt.size({hi}) - {lo_name}" if lo != "0" else f"_rt.size({hi})", "n")
+        return Axis(name, key, size, lo_name, batch)
+
+    def _error(self, node: ast.Node, message: str, code: str = "E0901") -> DslError:
+        return DslError([Diagnostic(code, message, node.span)], self.symbols.source)
+
+    # --- names ----------------------------------------------------------------------
+    def _name(self, node: ast.Name, name: str, ctx: Context, index: bool) -> Val:
+        scalar = ctx.scalar(name)
+        if scalar is not None:
+            return Val(scalar, frozenset(), 0, data_only=False, literal=True)
+        axis = ctx.axis(name)
+        if axis is not None:
+            code = self.symbols.axis_index(axis, ctx, as_float=not index)
+            return Val(code, frozenset({name}), 0, data_only=not axis.per_call)
+        symbol = self.symbols.get(name)
+        if index:
+            if not symbol.data_only:
+                raise self._error(node, f"'{name}' is not integer data, so it cannot be an index",
+                                  code="E0410")
+            return Val(self.symbols.long(symbol), frozenset(), symbol.full_rank, True)
+        return Val(symbol.py, frozenset(), symbol.full_rank, symbol.data_only)
+
+    # --- operators ------------------------------------------------------------------
+    def _binary(self, node: ast.Binary, ctx: Context, index: bool) -> Val:
+        left, right = self._emit(node.left, ctx, index), self._emit(node.right, ctx, index)
+        if node.op == "@":
+            return self._matmul(node, left, right, ctx)
+        data_only = left.data_only and right.data_only
+        if not data_only:
+            left, right = self.hoisted(left, ctx), self.hoisted(right, ctx)
+        lc, rc = self._aligned(left, right, ctx)
+        op = node.op
+        if op in _LOGIC:
+            code = f"{_LOGIC[op]}({lc}, {rc})"
+        elif op in _COMPARE:
+            code = f"({lc} {op} {rc})"
+        else:
+            code = f"({lc} {_ARITH[op]} {rc})"
+        return Val(code, left.axes | right.axes, max(left.rank, right.rank), data_only,
+                   left.literal and right.literal)
+
+    def _aligned(self, left: Val, right: Val, ctx: Context) -> tuple[str, str]:
+        """Pad the plated operand of lower rank so that own dimensions meet own dimensions."""
+        target = max(left.rank, right.rank)
+        return self.pad(left, target, ctx), self.pad(right, target, ctx)
+
+    def pad(self, val: Val, rank: int, ctx: Context) -> str:
+        """``val`` with singleton dimensions inserted after the axes, up to ``rank`` own dimensions."""
+        if not val.plated or val.rank >= rank:
+            return val.code
+        width = len(ctx.axes)
+        return f"{val.code}[{', '.join([':'] * width + ['None'] * (rank - val.rank))}]"
+
+    def _matmul(self, node: ast.Binary, left: Val, right: Val, ctx: Context) -> Val:
+        if not (left.data_only and right.data_only):
+            left, right = self.hoisted(left, ctx), self.hoisted(right, ctx)
+        rank = self.symbols.ranks.of(node)
+        a, b = left.code, right.code
+        if not (left.plated or right.plated):
+            code = f"({a} @ {b})"
+        elif left.rank == 1 and right.rank == 1:
+            code = f"({self.pad(left, 1, ctx)} * {self.pad(right, 1, ctx)}).sum(-1)"
+        elif right.rank == 1:
+            code = f"({a} @ {b}.unsqueeze(-1)).squeeze(-1)"
+        elif left.rank == 1:
+            code = f"({a}.unsqueeze(-2) @ {b}).squeeze(-2)"
+        else:
+            code = f"({a} @ {b})"
+        return Val(code, left.axes | right.axes, rank, left.data_only and right.data_only)
+
+    def _array(self, node: ast.ArrayLit, items: tuple, ctx: Context) -> Val:
+        vals = [self._emit(i, ctx, False) for i in items]
+        rank = max((v.rank for v in vals), default=0)
+        data_only = all(v.data_only for v in vals)
+        if all(v.literal for v in vals):
+            return Val(f"_rt.tensor([{', '.join(v.code for v in vals)}])", frozenset(), 1, True)
+        codes = [self.pad(self.hoisted(v, ctx, tensor=True) if not data_only else v, rank, ctx) for v in vals]
+        axes = frozenset().union(*(v.axes for v in vals))
+        code = f"_rt.stack([{', '.join(codes)}], {rank})"
+        return Val(code, axes, rank + 1, data_only)
+
+    # --- indexing -------------------------------------------------------------------
+    def _indexing(self, node: ast.Index, ctx: Context, index: bool) -> Val:
+        base = node.base
+        if isinstance(base, ast.Name) and base.id in self.symbols.symbols and self.symbols.get(base.id).sequence:
+            return self._element(node, self.symbols.get(base.id), ctx)
+        if isinstance(base, ast.Name) and ctx.axis(base.id) is None and not index:
+            aligned = self._aligned_read(node, base.id, ctx)
+            if aligned is not None:
+                return aligned
+        return self._gather(node, ctx, index)
+
+    def _aligned_read(self, node: ast.Index, name: str, ctx: Context) -> Val | None:
+        """``theta[j]`` inside plate ``j`` where ``theta`` was defined over ``j``: the stored
+        array itself, with singleton dimensions for the context's other axes."""
+        symbol = self.symbols.get(name)
+        if not symbol.axes or len(node.indices) < len(symbol.axes):
+            return None
+        leading = node.indices[: len(symbol.axes)]
+        if not all(isinstance(i, ast.Name) and i.id == a for i, a in zip(leading, symbol.axes)):
+            return None
+        positions = [ctx.position(a) for a in symbol.axes]
+        if None in positions or positions != sorted(positions):
+            return None
+        if any(ctx.axes[p].key != self.symbols.axis_key(symbol, a) for p, a in zip(positions, symbol.axes)):
+            return None
+        rest = node.indices[len(symbol.axes):]
+        rest_vals = [self.index(i, ctx) if not isinstance(i, ast.Slice) else None for i in rest]
+        if any(v is not None and v.plated for v in rest_vals):
+            return None
+        parts = [":" if i in positions else "None" for i in range(len(ctx.axes))]
+        for item, val in zip(rest, rest_vals):
+            parts.append(self._slice(item, ctx) if val is None else val.code)
+        code = symbol.py if all(p == ":" for p in parts) else f"{symbol.py}[{', '.join(parts)}]"
+        rank = self.symbols.ranks.of(node)
+        return Val(code, frozenset(symbol.axes), rank, symbol.data_only)
+
+    def _element(self, node: ast.Index, symbol, ctx: Context) -> Val:
+        """An element of an array being built by an unrolled loop: a Python list."""
+        first = self.index(node.indices[0], ctx)
+        if first.plated:
+            raise self._error(node, f"inside its loop, '{symbol.name}' can only be read at single steps")
+        code = f"{symbol.sequence}[{first.code}]"
+        rest = [self._slice(i, ctx) if isinstance(i, ast.Slice) else self.index(i, ctx).code
+                for i in node.indices[1:]]
+        if rest:
+            code = f"{code}[{', '.join(rest)}]"
+        return Val(code, frozenset(), self.symbols.ranks.of(node), False)
+
+    def _slice(self, item: ast.Slice, ctx: Context, offset: str | None = None) -> str:
+        if item.lo is None and item.hi is None:
+            return ":"
+        lo = self.index(item.lo, ctx).code if item.lo is not None else ""
+        hi = self.index(item.hi, ctx).code if item.hi is not None else ""
+        if offset:
+            lo = f"{lo} - {offset}" if lo else ""
+            hi = f"{hi} - {offset}" if hi else ""
+        return f"{lo}:{hi}"
+
+    def _gather(self, node: ast.Index, ctx: Context, index: bool) -> Val:
+        base = self._emit(node.base, ctx, index)
+        if base.plated:
+            raise self._error(node, "indexing a value that varies over a plate is not supported here; "
+                                    "index the variable directly")
+        offsets = self.symbols.offsets_of(node.base)
+        items: list[tuple[str, Val | None]] = []
+        for position, item in enumerate(node.indices):
+            offset = offsets[position] if position < len(offsets) else None
+            if isinstance(item, ast.Slice):
+                items.append((self._slice(item, ctx, offset), None))
+            else:
+                val = self.index(item, ctx)
+                code = f"({val.code} - {offset})" if offset else val.code
+                items.append((code, val))
+        advanced = [v for _, v in items if v is not None and not v.literal]
+        axes = frozenset().union(*(v.axes for v in advanced)) if advanced else frozenset()
+        data_only = base.data_only and all(v.data_only for v in advanced)
+        rank = self.symbols.ranks.of(node)
+        if axes:
+            items = self._widen_plated(items, ctx)
+        code = self._subscript(base.code, items, bool(axes))
+        return Val(code, axes, rank, data_only)
+
+    def _widen_plated(self, items: list, ctx: Context) -> list:
+        """Plated indices next to unplated index arrays: give the plated ones trailing
+        singleton dimensions for the arrays' dimensions, so both broadcast per element."""
+        extra = max((v.rank for _, v in items if v is not None and not v.plated and not v.literal), default=0)
+        if extra == 0:
+            return items
+        return [(f"{code}[{', '.join([':'] * len(ctx.axes) + ['None'] * extra)}]"
+                 if v is not None and v.plated else code, v) for code, v in items]
+
+    @staticmethod
+    def _subscript(base: str, items: list, plated: bool) -> str:
+        """Index so that the dimensions of (plated) index tensors come first.
+
+        Torch puts the broadcast dimensions of advanced indices in place when they
+        are adjacent and first otherwise; moving the indexed dimensions to the front
+        makes the layout the same in every case."""
+        indexed = [p for p, (_, v) in enumerate(items) if v is not None]
+        if plated and indexed != list(range(len(indexed))):
+            moved = f"{base}.movedim({tuple(indexed)}, {tuple(range(len(indexed)))})"
+            order = [code for code, v in items if v is not None] + [code for code, v in items if v is None]
+            return f"{moved}[{', '.join(order)}]"
+        return f"{base}[{', '.join(code for code, _ in items)}]"
+
+    # --- calls ----------------------------------------------------------------------
+    def _call(self, node: ast.Call, ctx: Context) -> Val:
+        name = node.func.id
+        spec = FUNCTIONS[name]
+        if name == "log_prob":
+            return self._log_prob(node, ctx)
+        if name == "size":
+            return self._size(node, ctx)
+        args = [self.value(a, ctx) for a in node.args]
+        data_only = all(a.data_only for a in args)
+        axes = frozenset().union(*(a.axes for a in args)) if args else frozenset()
+        rank = self.symbols.ranks.of(node)
+        fn = self.symbols.function(name)
+        if not data_only:
+            args = [self.hoisted(a, ctx, tensor=True) for a in args]
+        if spec.kind is FnKind.REDUCTION and len(args) == 1:
+            dims = self._reduce_dims(node, args[0])
+            return Val(f"{fn}({args[0].code}, {dims})", axes, rank, data_only)
+        if spec.kind is FnKind.REDUCTION:
+            fn = self.symbols.function(name, pairwise=True)
+        if spec.kind is FnKind.VECTOR:
+            dim = self._keyword_int(node, "dim", default=args[0].rank - 1) - args[0].rank
+            return Val(f"{fn}({args[0].code}, {dim})", axes, rank, data_only)
+        top = max((a.rank for a in args), default=0)
+        codes = [self.pad(a, top, ctx) if spec.kind is not FnKind.SPECIAL else a.code for a in args]
+        if spec.creates:
+            codes.append("dtype=_rt.dtype")
+        return Val(f"{fn}({', '.join(codes)})", axes, rank, data_only)
+
+    def _reduce_dims(self, node: ast.Call, arg: Val) -> str:
+        if any(k.name.id == "dim" for k in node.kwargs):
+            return f"({self._keyword_int(node, 'dim', 0) - arg.rank},)"
+        return repr(tuple(range(-arg.rank, 0)))
+
+    def _keyword_int(self, node: ast.Call, key: str, default: int) -> int:
+        for keyword in node.kwargs:
+            if keyword.name.id == key:
+                value = keyword.value
+                if isinstance(value, ast.Unary) and value.op == "-" and isinstance(value.operand, ast.Number):
+                    return -int(value.operand.value)
+                if isinstance(value, ast.Number) and isinstance(value.value, int):
+                    return value.value
+                raise self._error(value, f"'{key}=' must be a whole number written in the model")
+        return default
+
+    def _size(self, node: ast.Call, ctx: Context) -> Val:
+        arg = self.value(node.args[0], ctx)
+        dim = self._keyword_int(node, "dim", 0)
+        position = dim - arg.rank
+        return Val(f"{arg.code}.shape[{position}]", frozenset(), 0, arg.data_only, literal=True)
+
+    def _log_prob(self, node: ast.Call, ctx: Context) -> Val:
+        dist_call, value_expr = node.args
+        value = self.value(value_expr, ctx)
+        spec = DISTRIBUTIONS[dist_call.func.id]
+        rank = self.symbols.ranks.of(node)
+        dist = self.distribution(dist_call, ctx, batch_rank=rank)
+        value = value if dist.data_only else self.hoisted(value, ctx)
+        code = f"{dist.code}.log_prob({self.pad(value, rank + spec.event_rank, ctx)})"
+        return Val(code, dist.axes | value.axes, rank, dist.data_only and value.data_only)
+
+    def distribution(self, call: ast.Call, ctx: Context, batch_rank: int) -> Val:
+        """A torch distribution object, arguments padded so that ``batch_rank`` own
+        batch dimensions line up (plus each parameter's own event rank)."""
+        spec = DISTRIBUTIONS[call.func.id]
+        named = list(zip(spec.positional_params(), call.args)) + [(k.name.id, k.value) for k in call.kwargs]
+        vals = [(param, self.value(expr, ctx)) for param, expr in named]
+        data_only = all(v.data_only for _, v in vals)
+        parts = []
+        for param, val in vals:
+            val = self.hoisted(val, ctx, tensor=True) if not data_only else val
+            if data_only and val.literal:
+                val = Val(f"_rt.tensor({val.code})", val.axes, val.rank, True)
+            parts.append(f"{param}={self.pad(val, batch_rank + spec.param_event_rank.get(param, 0), ctx)}")
+        parts.append("validate_args=False")
+        axes = frozenset().union(*(v.axes for _, v in vals)) if vals else frozenset()
+        code = f"{self.symbols.distribution_class(spec.name)}({', '.join(parts)})"
+        if data_only and self.hoisting:
+            code = self.symbols.hoist(code, "d")
+        return Val(code, axes, batch_rank + spec.event_rank, data_only)
+
+    # --- comprehensions ------------------------------------------------------------
+    def _comprehension(self, node: ast.Comprehension, ctx: Context) -> Val:
+        axis = self.domain_axis(node.index.id, f"comprehension:{id(node)}", node.domain, ctx)
+        inner = ctx.extend(axis)
+        body = self.value(node.body, inner)
+        fn = self.symbols.function(node.func.id)
+        rank = self.symbols.ranks.of(node)
+        position = len(ctx.axes)
+        if not body.plated:
+            code = f"_rt.reduce_constant({fn!r}, {body.code}, {axis.size})"
+            return Val(code, frozenset(), rank, body.data_only)
+        code = f"{fn}({body.code}, ({position},))"
+        axes = body.axes - {axis.name}
+        if not axes and ctx.axes:  # varies over none of the outer axes: drop their singleton dimensions
+            code = f"_rt.drop_axes({code}, {position})"
+        return Val(code, axes, rank, body.data_only)
+
+
+def _is_name(code: str) -> bool:
+    return code.isidentifier()

@@ -1,0 +1,5 @@
+"""Distributions, constraints and transforms that dslppl adds to torch's."""
+from .transforms import CovarianceTransform, OrderedTransform, ordered_vector
+from .truncated import ImproperUniform, Truncated
+
+__all__ = ["CovarianceTransform", "ImproperUniform", "OrderedTransform", "Truncated", "ordered_vector"]

@@ -1,0 +1,186 @@
+"""Build the model graph from a checked model, and report cycles.
+
+Stage: graph. Input: a `CheckedModel` (and optionally its `Source`, for error
+excerpts). Output: a `ModelGraph` (with the guide's graph under ``.guide`` when
+the file has a guide block), or a `DslError` with one E0601 diagnostic per cycle.
+
+Edges come from each variable's ``parents``: what its distribution, value and
+type bounds read (``beta1: real<upper=1 - alpha1>`` gives ``alpha1 -> beta1``).
+Names read only as sizes (plate and loop domains, type shapes) are not edges.
+
+>>> from dslppl.check import check
+>>> from dslppl.syntax import parse
+>>> g = build_graph(check(parse("model m { a ~ Normal(0, 1)\\n b = a + 1 }")))
+>>> list(g.dag.edges)
+[('a', 'b')]
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import networkx as nx
+
+from ..check.model import CheckedModel, Kind, Variable
+from ..diagnostics import DiagnosticSink, Note
+from ..source import Source
+from ..syntax import ast
+from ..syntax.pretty import pretty_expr
+from .model_graph import ModelGraph, PlateInfo
+from .reads import earlier, piece_exprs, reads_of
+
+__all__ = ["build_graph"]
+
+
+def build_graph(checked: CheckedModel, source: Source | None = None) -> ModelGraph:
+    """The dependency graph of a checked model (and of its guide, as ``.guide``).
+
+    Raises `DslError` (E0601) when definitions depend on each other in a cycle.
+
+    >>> from dslppl.check import check
+    >>> from dslppl.syntax import parse
+    >>> build_graph(check(parse("model m { a = b + 1\\n b = a * 2 }")))
+    Traceback (most recent call last):
+    ...
+    dslppl.diagnostics.DslError: error: definitions form a cycle: a -> b -> a [E0601]
+    note: 'a' is defined here
+    note: 'b' is defined here
+    hint: 'x -> y' means that y's definition reads x; each name must be computable from others without going round
+    """
+    sink = DiagnosticSink()
+    graph = _build(checked, sink)
+    if checked.guide is not None:
+        graph.guide = _build(checked.guide, sink, outer=checked)
+    sink.raise_if_errors(source)
+    graph.source = source
+    if graph.guide is not None:
+        graph.guide.source = source
+    return graph
+
+
+def _build(checked: CheckedModel, sink: DiagnosticSink, outer: CheckedModel | None = None) -> ModelGraph:
+    dag = nx.DiGraph()
+    if outer is not None:  # a guide reads the model's data: those nodes come first
+        read = set().union(*(v.parents | v.sizes for v in checked.variables.values()))
+        for name, variable in outer.variables.items():
+            if name in read and name not in checked.variables:
+                dag.add_node(name, var=variable)
+    for name, variable in checked.variables.items():
+        dag.add_node(name, var=variable)
+    order = {name: i for i, name in enumerate(dag)}
+    sizes_of: dict[str, frozenset[str]] = {}
+    lagged: list[tuple[str, str]] = []
+    for name, variable in checked.variables.items():
+        edges, late, sizes = _dependencies(variable, dag)
+        dag.add_edges_from((p, name) for p in sorted(edges, key=order.__getitem__))
+        lagged += [(p, name) for p in sorted(late, key=order.__getitem__)]
+        sizes_of[name] = frozenset(sizes)
+    _report_cycles(dag, sizes_of, sink)
+    plates, plate_order = _plates(checked)
+    return ModelGraph(checked.name, dag, plates, checked, sizes_of, plate_order, tuple(lagged),
+                      is_guide=outer is not None)
+
+
+def _dependencies(variable: Variable, dag: nx.DiGraph) -> tuple[set[str], set[str], set[str]]:
+    """(parents, lagged parents, sizes) of a variable.
+
+    A parent read only in a type's shape is a size, as a plate's domain is. A
+    lagged parent is an array of the same ``for`` loop read at another step
+    (``y[t - 1]``): the loop's sequential structure, not an edge.
+    """
+    read: set[str] = set()
+    for piece in variable.pieces:
+        parts = piece_exprs(piece) + (list(piece.target.indices) if piece.target is not None else [])
+        read.update(r.name for r in reads_of(parts, dag))
+    parents = set(variable.parents) & set(dag)
+    edges = parents & read
+    lagged = set(getattr(variable, "lagged", ())) & set(dag) - {variable.name}
+    return edges, lagged, (parents - edges) | (set(variable.sizes) & set(dag))
+
+
+# --- cycles ---------------------------------------------------------------------
+
+def _report_cycles(dag: nx.DiGraph, sizes_of: dict[str, frozenset[str]], sink: DiagnosticSink) -> None:
+    order = {name: i for i, name in enumerate(dag)}
+    deps = nx.DiGraph(dag)
+    for name, sizes in sizes_of.items():
+        deps.add_edges_from((s, name) for s in sizes)
+    deps.add_edges_from((name, name) for name in dag if _reads_itself(dag.nodes[name]["var"]))
+    components = [c for c in nx.strongly_connected_components(deps)
+                  if len(c) > 1 or deps.has_edge(next(iter(c)), next(iter(c)))]
+    for component in sorted(components, key=lambda c: min(order[n] for n in c)):
+        cycle = _shortest_cycle(deps, component, order)
+        variables = [dag.nodes[n]["var"] for n in cycle]
+        sink.error("E0601", "definitions form a cycle: " + " -> ".join(cycle + [cycle[0]]),
+                   variables[0].span,
+                   notes=tuple(Note(f"'{v.name}' is defined here", v.span) for v in variables),
+                   hint="'x -> y' means that y's definition reads x; each name must be computable "
+                        "from others without going round")
+
+
+def _reads_itself(variable: Variable) -> bool:
+    """A definition reading the very value it defines: ``a = a + 1``, or ``x[t] = x[t] * 2``
+    in a loop (an array built in a ``for`` loop may read its *earlier* elements). Observed
+    values are supplied, so an observation may read its other elements (AR likelihoods)."""
+    if variable.kind in (Kind.OBSERVED, Kind.DATA):
+        return False
+    for piece in variable.pieces:
+        loops = {f.index for f in piece.loops}
+        for read in reads_of(piece_exprs(piece), {variable.name}, local=True):
+            if not variable.sequential or not earlier(read, loops):
+                return True
+    return False
+
+
+def _shortest_cycle(deps: nx.DiGraph, component: set[str], order: dict[str, int]) -> list[str]:
+    """The shortest cycle through the component's first member (source order)."""
+    start = min(component, key=order.__getitem__)
+    back: dict[str, str] = {}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for succ in sorted(deps.successors(node), key=order.__getitem__):
+            if succ == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(back[path[-1]])
+                return path[::-1]
+            if succ in component and succ not in back:
+                back[succ] = node
+                queue.append(succ)
+    return [start]
+
+
+# --- plates ---------------------------------------------------------------------
+
+def _plates(checked: CheckedModel) -> tuple[dict[str, PlateInfo], tuple[str, ...]]:
+    """Each plate's domain, enclosing plates and members; and the nesting order used to
+    draw and group them (plates with more members outside, then first written first)."""
+    outer: dict[str, set[str] | None] = {index: None for index in checked.plates}
+    members: dict[str, list[str]] = {index: [] for index in checked.plates}
+    for variable in checked.variables.values():
+        for piece in variable.pieces:
+            seen: list[str] = []
+            for frame in piece.plates:
+                enclosing = set(seen)
+                outer[frame.index] = enclosing if outer[frame.index] is None else outer[frame.index] & enclosing
+                if variable.name not in members[frame.index]:
+                    members[frame.index].append(variable.name)
+                seen.append(frame.index)
+    first = list(checked.plates)
+    order = tuple(sorted(first, key=lambda p: (-len(members[p]), first.index(p))))
+    plates = {}
+    for index, frame in checked.plates.items():
+        enclosing = tuple(p for p in first if p in (outer[index] or ()))
+        plates[index] = PlateInfo(index, domain_text(frame.domain), frame.domain, enclosing,
+                                  tuple(members[index]), frame.span)
+    return plates, order
+
+
+def domain_text(domain: ast.Domain) -> str:
+    """``J`` or ``K..T``, as written in the source.
+
+    >>> domain_text(ast.Domain(ast.Number(1), ast.Name("T")))
+    '1..T'
+    """
+    hi = pretty_expr(domain.hi)
+    return hi if domain.lo is None else f"{pretty_expr(domain.lo)}..{hi}"

@@ -1,0 +1,251 @@
+"""The model graph: one node per model variable, edges from what each definition reads.
+
+Stage: graph. Input: built by `dslppl.graph.build_graph` from a `CheckedModel`.
+Output: `ModelGraph`, which the code generator (``topological_order``), the
+renderer and users (``factorization``, ``markov_blanket``, ``d_separated``) read.
+
+Nodes hold the checker's `Variable` under ``dag.nodes[name]["var"]``; the
+graph's node order is source order. An edge ``a -> b`` means that ``b``'s
+definition (its distribution, value or type bounds) reads ``a``. Sizes (plate
+and loop domains, shapes of declared types) are not edges: they are listed by
+`ModelGraph.sizes` and only constrain `ModelGraph.topological_order`.
+
+Arrays built in the same ``for`` loop can read each other's earlier elements
+both ways (GARCH: ``sigma[t]`` reads ``y[t - 1]``, ``y[t]`` reads ``sigma[t]``).
+Such a lagged read is the loop's sequential structure, not an edge between
+variables (the checker's ``Variable.lagged``): it is listed in
+``ModelGraph.lagged``, which `parents`, `children` and `markov_blanket` include,
+while `topological_order`, `ancestors` and `d_separated` use ``dag`` only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import networkx as nx
+
+from ..check.model import CheckedModel, Kind, Variable
+from ..source import Source, Span
+from ..syntax import ast
+
+#: Kinds whose values are fixed when the model runs: never random, always "given".
+CONSTANT = (Kind.DATA, Kind.PARAM)
+#: Kinds that are folded away when looking for stochastic parents and children.
+FOLDED = (Kind.DETERMINISTIC, Kind.FACTOR)
+
+
+@dataclass(frozen=True)
+class PlateInfo:
+    """A plate of the model: ``plate j in J`` (``domain='J'``) or ``plate t in K..T``.
+
+    ``outer`` lists the plates that enclose this one wherever it appears (outer
+    first); ``variables`` the names defined inside it, in source order.
+    """
+
+    index: str
+    domain: str
+    domain_ast: ast.Domain = field(compare=False)
+    outer: tuple[str, ...] = ()
+    variables: tuple[str, ...] = ()
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        """``j ∈ J``: how the plate is named in pictures."""
+        return f"{self.index} ∈ {self.domain}"
+
+
+@dataclass
+class ModelGraph:
+    """A model's dependency graph, its plates, and (when the file has one) the guide's graph.
+
+    >>> from dslppl.graph import build_graph
+    >>> g = build_graph(_example())
+    >>> g.parents("y"), g.children("a")
+    (['s', 'a', 'b'], ['y'])
+    """
+
+    name: str
+    dag: nx.DiGraph
+    plates: dict[str, PlateInfo]
+    checked: CheckedModel = field(repr=False)
+    sizes_of: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    plate_order: tuple[str, ...] = ()
+    lagged: tuple[tuple[str, str], ...] = ()
+    guide: "ModelGraph | None" = None
+    is_guide: bool = False
+    source: Source | None = field(default=None, repr=False)
+
+    # --- nodes ------------------------------------------------------------------
+    def variable(self, name: str) -> Variable:
+        """The checker's `Variable` behind node ``name``."""
+        self._known(name)
+        return self.dag.nodes[name]["var"]
+
+    @property
+    def variables(self) -> dict[str, Variable]:
+        """Every node's `Variable`, in source order."""
+        return {name: data["var"] for name, data in self.dag.nodes(data=True)}
+
+    def kind(self, name: str) -> Kind:
+        return self.variable(name).kind
+
+    def sizes(self, name: str) -> list[str]:
+        """Names ``name`` reads only as sizes (plate and loop domains, type shapes)."""
+        self._known(name)
+        return self._ordered(self.sizes_of.get(name, ()))
+
+    def plates_of(self, name: str) -> tuple[str, ...]:
+        """The plates a variable is replicated over, in the graph's nesting order."""
+        rank = {p: i for i, p in enumerate(self.plate_order)}
+        return tuple(sorted(self.variable(name).plates, key=rank.__getitem__))
+
+    # --- structure ----------------------------------------------------------------
+    def parents(self, name: str) -> list[str]:
+        """The names whose values ``name``'s definition reads, in source order."""
+        self._known(name)
+        return self._ordered(self._predecessors(name))
+
+    def children(self, name: str) -> list[str]:
+        """The names whose definitions read ``name``, in source order."""
+        self._known(name)
+        return self._ordered(self._successors(name))
+
+    def ancestors(self, name: str) -> list[str]:
+        """Every name ``name`` depends on, directly or not, in source order."""
+        self._known(name)
+        return self._ordered(nx.ancestors(self.dag, name))
+
+    def descendants(self, name: str) -> list[str]:
+        """Every name that depends on ``name``, in source order."""
+        self._known(name)
+        return self._ordered(nx.descendants(self.dag, name))
+
+    def topological_order(self) -> list[str]:
+        """All names, each after everything it reads and every size it uses;
+        ties are broken by source order, so the result is deterministic.
+
+        >>> from dslppl.graph import build_graph
+        >>> build_graph(_example()).topological_order()
+        ['s', 'a', 'b', 'y']
+        """
+        order = {name: i for i, name in enumerate(self.dag)}
+        constraints = nx.DiGraph(self.dag)
+        for name, sizes in self.sizes_of.items():
+            constraints.add_edges_from((s, name) for s in sizes if s in order)
+        return list(nx.lexicographical_topological_sort(constraints, key=order.__getitem__))
+
+    # --- probabilistic queries ------------------------------------------------------
+    def stochastic_parents(self, name: str) -> list[str]:
+        """The latent, observed and param names ``name`` depends on once deterministic
+        nodes and factors are folded into their readers (data is left out)."""
+        self._known(name)
+        return self._ordered(self._folded(name, self._predecessors, stop=(Kind.LATENT, Kind.OBSERVED, Kind.PARAM)))
+
+    def stochastic_children(self, name: str) -> list[str]:
+        """The latent, observed and factor names whose densities read ``name``,
+        directly or through deterministic nodes."""
+        self._known(name)
+        return self._ordered(self._folded(name, self._successors, stop=(Kind.LATENT, Kind.OBSERVED, Kind.FACTOR),
+                                          through=(Kind.DETERMINISTIC,)))
+
+    def markov_blanket(self, name: str) -> list[str]:
+        """The random variables and params that ``name``'s full conditional depends on.
+
+        It is the classic blanket (parents, children, the children's other
+        parents) on the graph with deterministic nodes folded away: a parent
+        read through ``theta = mu + tau * z`` counts as a parent, and a density
+        that reads ``name`` through deterministic nodes counts as a child. A
+        ``factor`` is a child term but not a variable, so only its other parents
+        appear. Data and sizes are constants and never appear.
+
+        >>> from dslppl.graph import build_graph
+        >>> build_graph(_example()).markov_blanket("a")
+        ['y', 'b']
+        """
+        blanket = set(self.stochastic_parents(name))
+        for child in self.stochastic_children(name):
+            if self.kind(child) is not Kind.FACTOR:
+                blanket.add(child)
+            blanket.update(self.stochastic_parents(child))
+        blanket.discard(name)
+        return self._ordered(n for n in blanket if self.kind(n) is not Kind.FACTOR)
+
+    def d_separated(self, xs: str | Iterable[str], ys: str | Iterable[str],
+                    given: str | Iterable[str] = ()) -> bool:
+        """Whether ``xs`` and ``ys`` are independent given ``given`` in every
+        distribution the graph allows (d-separation). Data and params are
+        constants, so they are always conditioned on.
+
+        >>> from dslppl.graph import build_graph
+        >>> g = build_graph(_example())
+        >>> g.d_separated("a", "b"), g.d_separated("a", "b", given="y")
+        (True, False)
+        """
+        xs, ys, given = (set(_names(v)) for v in (xs, ys, given))
+        for name in xs | ys | given:
+            self._known(name)
+        constants = {n for n, v in self.variables.items() if v.kind in CONSTANT}
+        given = (given | constants) - xs - ys
+        return _is_d_separator(self.dag, xs, ys, given)
+
+    def factorization(self, latex: bool = False) -> str:
+        """The joint density as a product of factors (see `dslppl.graph.factorization`).
+
+        >>> from dslppl.graph import build_graph
+        >>> print(build_graph(_example()).factorization())
+        p(a, b, y) = p(a) p(b) p(y | a, b)
+        """
+        from .factorization import factorization
+
+        return factorization(self, latex=latex)
+
+    # --- helpers ----------------------------------------------------------------------
+    def _folded(self, name: str, step, stop: tuple[Kind, ...], through: tuple[Kind, ...] = FOLDED) -> set[str]:
+        found: set[str] = set()
+        seen = {name}
+        frontier = list(step(name))
+        while frontier:
+            current = frontier.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            kind = self.kind(current)
+            if kind in stop:
+                found.add(current)
+            elif kind in through:
+                frontier.extend(step(current))
+        return found
+
+    def _predecessors(self, name: str) -> list[str]:
+        return [*self.dag.predecessors(name), *(p for p, c in self.lagged if c == name)]
+
+    def _successors(self, name: str) -> list[str]:
+        return [*self.dag.successors(name), *(c for p, c in self.lagged if p == name)]
+
+    def _ordered(self, names: Iterable[str]) -> list[str]:
+        wanted = set(names)
+        return [n for n in self.dag if n in wanted]
+
+    def _known(self, name: str) -> None:
+        if name not in self.dag:
+            raise KeyError(f"'{name}' is not a variable of {'guide' if self.is_guide else 'model'} '{self.name}'")
+
+
+def _names(value: str | Iterable[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _is_d_separator(dag: nx.DiGraph, xs: set[str], ys: set[str], given: set[str]) -> bool:
+    # networkx 3.3 renamed d_separated to is_d_separator; support both.
+    test = getattr(nx, "is_d_separator", None) or getattr(nx, "d_separated")
+    return test(dag, xs, ys, given)
+
+
+def _example() -> CheckedModel:
+    """A three-line model the doctests share."""
+    from ..check import check
+    from ..syntax import parse
+
+    return check(parse("model m {\n data s: positive\n data y: real\n a ~ Normal(0, s)\n"
+                       " b ~ Normal(0, 1)\n y ~ Normal(a + b, s) }"))

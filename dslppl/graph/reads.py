@@ -1,0 +1,193 @@
+"""Reads: which elements of which model variables a definition uses.
+
+Stage: graph (a helper of `build` and `factorization`). Input: the pieces of a
+checked `Variable`. Output: `Read`s, in the order they appear in the source
+(``theta[j]``, ``x[t - 1]``, ``a[county[n]]``, or a whole array ``beta``).
+
+A read keeps its index expressions when every index can be evaluated outside
+the definition's own comprehensions; a read indexed by a comprehension index
+(``beta[k]`` inside ``sum(... for k in 0..K)``) stands for the whole array.
+
+>>> from dslppl.syntax.ast import Binary, Index, Name
+>>> [r.text() for r in reads_of([Binary("*", Name("tau"), Index(Name("z"), (Name("j"),)))], {"tau", "z"})]
+['tau', 'z[j]']
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Collection, Iterable, Iterator, Mapping
+
+from ..check.model import Piece
+from ..syntax import ast
+from ..syntax.pretty import pretty_expr
+
+Indices = tuple["ast.Expr | ast.Slice", ...]
+
+
+@dataclass(frozen=True)
+class Read:
+    """One use of a model variable: the whole of ``name`` (``index`` None) or some elements."""
+
+    name: str
+    index: Indices | None = None
+
+    def text(self) -> str:
+        """The read as source text, e.g. ``theta_raw[j]``."""
+        if self.index is None:
+            return self.name
+        return pretty_expr(ast.Index(ast.Name(self.name), self.index))
+
+    @property
+    def whole(self) -> "Read":
+        return Read(self.name)
+
+
+def piece_exprs(piece: Piece) -> list[ast.Node]:
+    """The parts of a statement a dependency can hide in: distribution or value first,
+    then the declared type's bounds (shapes are sizes, not dependencies)."""
+    stmt = piece.stmt
+    parts: list[ast.Node | None] = [getattr(stmt, a, None) for a in ("dist", "value", "init", "default")]
+    declared = getattr(stmt, "type", None)
+    if declared is not None:
+        parts.extend(b.value for b in declared.bounds)
+    return [p for p in parts if p is not None]
+
+
+def shape_exprs(piece: Piece) -> list[ast.Node]:
+    """The shape expressions of a statement's declared type (``N`` in ``real[N]``)."""
+    declared = getattr(piece.stmt, "type", None)
+    return list(declared.shape) if declared is not None else []
+
+
+def reads_of(nodes: Iterable[ast.Node], names: Collection[str], *, local: bool = False) -> list[Read]:
+    """The reads of ``names`` in ``nodes``, in source order (duplicates kept).
+
+    With ``local=True`` a read indexed by a comprehension index keeps its
+    indices (``x[t - 1, k]``), as the dependency analysis needs.
+    """
+    found: list[Read] = []
+    for node in nodes:
+        _collect(node, names, frozenset(), found, local)
+    return found
+
+
+def _collect(node: ast.Node, names: Collection[str], bound: frozenset[str], found: list[Read],
+             keep: bool) -> None:
+    # Expressions are shallow in practice; recursion keeps the source order simple.
+    match node:
+        case ast.Name(id=name):
+            if name in names and name not in bound:
+                found.append(Read(name))
+        case ast.Index(base=ast.Name(id=name), indices=indices) if name in names and name not in bound:
+            local = any(n.id in bound for i in indices for n in _names(i))
+            found.append(Read(name) if local and not keep else Read(name, indices))
+            for index in indices:
+                _collect(index, names, bound, found, keep)
+        case ast.Call(args=args, kwargs=kwargs):
+            for part in (*args, *(k.value for k in kwargs)):
+                _collect(part, names, bound, found, keep)
+        case ast.Keyword(value=value):
+            _collect(value, names, bound, found, keep)
+        case ast.Comprehension(body=body, index=index, domain=domain):
+            _collect(domain, names, bound, found, keep)
+            _collect(body, names, bound | {index.id}, found, keep)
+        case _:
+            for child in ast.children(node):
+                _collect(child, names, bound, found, keep)
+
+
+def _names(node: ast.Node) -> Iterator[ast.Name]:
+    return (n for n in ast.walk(node) if isinstance(n, ast.Name))
+
+
+def mentions(read: Read, indices: Collection[str]) -> bool:
+    """Whether ``read``'s index expressions use any of ``indices``."""
+    return read.index is not None and any(n.id in indices for i in read.index for n in _names(i))
+
+
+def earlier(read: Read, loops: Collection[str]) -> bool:
+    """Whether an element read inside ``for`` loops over ``loops`` can only reach elements
+    defined before the current step: no index is the loop index itself or ahead of it
+    (``x[t - 1]``, ``x[0]``, ``x[t - 1, k]`` are earlier; ``x``, ``x[t]``, ``x[t + 1]`` are not).
+
+    >>> earlier(Read("x", (ast.Binary("-", ast.Name("t"), ast.Number(1)),)), {"t"})
+    True
+    """
+    if read.index is None or not loops:
+        return False
+    for index in read.index:
+        match simplify(index):
+            case ast.Name(id=name) if name in loops:
+                return False
+            case ast.Binary(op="+", left=ast.Name(id=name), right=ast.Number()) if name in loops:
+                return False
+    return True
+
+
+# --- substitution ------------------------------------------------------------------
+
+def binding(target: ast.Target, frames: Collection[str], read: Indices) -> dict[str, ast.Expr]:
+    """How a definition's frame indices map to a reader's index expressions.
+
+    ``theta[j] = ...`` read as ``theta[county[n]]`` binds ``j`` to ``county[n]``;
+    ``x[t + 1] = ...`` read as ``x[s]`` binds ``t`` to ``s - 1``.
+    """
+    out: dict[str, ast.Expr] = {}
+    for written, used in zip(target.indices, read):
+        if isinstance(used, ast.Slice):
+            continue
+        match written:
+            case ast.Name(id=name) if name in frames:
+                out[name] = used
+            case ast.Binary(op="+" | "-" as op, left=ast.Name(id=name), right=ast.Number() as shift) if name in frames:
+                out[name] = simplify(ast.Binary("-" if op == "+" else "+", used, shift))
+    return out
+
+
+def substitute(read: Read, mapping: Mapping[str, ast.Expr]) -> Read:
+    """``read`` with frame indices replaced by ``mapping`` (and constants folded)."""
+    if read.index is None or not mapping:
+        return read
+    return Read(read.name, tuple(simplify(_replace(i, mapping)) for i in read.index))
+
+
+_NOT_READ = {(ast.Call, "func"), (ast.Keyword, "name"), (ast.Comprehension, "index")}
+
+
+def _replace(node, mapping: Mapping[str, ast.Expr]):
+    if isinstance(node, ast.Name):
+        return mapping.get(node.id, node)
+    if not isinstance(node, ast.Node):
+        return node
+    changes = {}
+    for f in fields(node):
+        if f.name == "span" or (type(node), f.name) in _NOT_READ:
+            continue
+        value = getattr(node, f.name)
+        if isinstance(value, ast.Node):
+            changes[f.name] = _replace(value, mapping)
+        elif isinstance(value, tuple):
+            changes[f.name] = tuple(_replace(v, mapping) for v in value)
+    return replace(node, **changes) if changes else node
+
+
+def simplify(node):
+    """Fold ``(t - 1) + 1`` to ``t`` and ``t + 0`` to ``t``: integer shifts only.
+
+    >>> pretty_expr(simplify(ast.Binary("+", ast.Binary("-", ast.Name("t"), ast.Number(1)), ast.Number(1))))
+    't'
+    """
+    if not (isinstance(node, ast.Binary) and node.op in "+-" and isinstance(node.right, ast.Number)
+            and isinstance(node.right.value, int)):
+        return node
+    shift = node.right.value if node.op == "+" else -node.right.value
+    left = simplify(node.left)
+    if (isinstance(left, ast.Binary) and left.op in "+-" and isinstance(left.right, ast.Number)
+            and isinstance(left.right.value, int)):
+        shift += left.right.value if left.op == "+" else -left.right.value
+        left = left.left
+    if isinstance(left, ast.Number) and isinstance(left.value, int):
+        return ast.Number(left.value + shift)
+    if shift == 0:
+        return left
+    return ast.Binary("+" if shift > 0 else "-", left, ast.Number(abs(shift)))
