@@ -17,6 +17,7 @@ Run: ``.venv/bin/python benchmarks/handler_overhead.py`` (writes
 """
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 import time
@@ -112,7 +113,9 @@ def report(rows) -> str:
         "One run of an 8-site eight-schools model (plus its plate), median of "
         f"{REPEATS} batches of {BATCH} runs, `torch.set_num_threads(1)`.",
         f"torch {torch.__version__}, pyro-ppl {pyro_version}, Python "
-        f"{platform.python_version()}, {platform.machine()}.",
+        f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} at the end of the run (batches of the "
+        "contenders are interleaved, so load skews the absolute times more than the ratios).",
         "",
         "| run | dslppl (µs) | Pyro (µs) | dslppl / Pyro |",
         "| --- | ---: | ---: | ---: |",

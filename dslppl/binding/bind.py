@@ -22,7 +22,7 @@ from ..codegen.support import Runtime, StepError
 from ..diagnostics import Diagnostic, DslError, InternalError
 from ..source import Source
 from .bound import BoundModel, LatentSite
-from .data import Inputs
+from .data import Inputs, evaluate
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def bind(compiled: Compiled, checked: CheckedModel, inputs: Inputs, *, dtype: to
     exec(compiled.code, namespace)  # defines bind(); runs nothing of the model yet
     rt = Runtime(dtype, dict(subsample or {}))
     try:
-        model, potential, constrain, layout = namespace["bind"](inputs.values, rt)
+        model, potential, constrain, layout, guide = namespace["bind"](inputs.values, rt)
     except DslError:
         raise
     except Exception as error:  # noqa: BLE001 - every failure is mapped to a statement or reported as a bug
@@ -58,11 +58,23 @@ def bind(compiled: Compiled, checked: CheckedModel, inputs: Inputs, *, dtype: to
         for name in generated.latents)
     return BoundModel(
         name=checked.name, dtype=dtype, data=dict(inputs.values), model=model, potential=potential,
-        constrain=constrain, unconstrain=_unconstrainer(model, latents, dtype), latents=latents,
+        constrain=constrain, unconstrain=_unconstrainer(model, latents, dtype), latents=latents, guide=guide,
         init=torch.zeros(layout.size, dtype=dtype), observed=generated.observed,
         deterministic=generated.deterministic, params=generated.params, subsample=dict(subsample or {}),
+        plate_sizes=plate_sizes(checked, inputs),
         offsets={k: tuple(int(inputs.sizes.get(o, 0)) if not o.isdigit() else int(o) for o in v)
                  for k, v in generated.offsets.items()})
+
+
+def plate_sizes(checked: CheckedModel, inputs: Inputs) -> dict[str, int]:
+    """Each plate's number of elements, where the data determines it."""
+    sizes = {}
+    for name, frame in checked.plates.items():
+        lo = evaluate(frame.domain.lo, inputs.sizes) if frame.domain.lo is not None else 0
+        hi = evaluate(frame.domain.hi, inputs.sizes)
+        if lo is not None and hi is not None:
+            sizes[name] = int(hi) - int(lo)
+    return sizes
 
 
 def _unconstrainer(model, latents: tuple[LatentSite, ...], dtype: torch.dtype):

@@ -166,7 +166,7 @@ class _Checker:
     # --- checks -----------------------------------------------------------------------
     def _check(self, variable: Variable, value: torch.Tensor, sizes: dict[str, int]) -> None:
         type_ = variable.type
-        expected = [_evaluate(s, sizes) for s in type_.shape]
+        expected = [evaluate(s, sizes) for s in type_.shape]
         described = _describe(type_, expected)
         if value.dim() != len(expected) or any(e is not None and e != n for e, n in zip(expected, value.shape)):
             got = "a number" if value.dim() == 0 else f"an array of shape [{', '.join(map(str, value.shape))}]"
@@ -181,7 +181,7 @@ class _Checker:
 
     def _check_bounds(self, variable: Variable, value: torch.Tensor, sizes, described: str) -> None:
         base = variable.type.base.id
-        bounds = {b.name.id: _evaluate(b.value, sizes, self._scalars()) for b in variable.type.bounds}
+        bounds = {b.name.id: evaluate(b.value, sizes, self._scalars()) for b in variable.type.bounds}
         lower, upper = bounds.get("lower"), bounds.get("upper")
         natural = {"positive": (0.0, None), "probability": (0.0, 1.0), "bool": (0.0, 1.0)}.get(base, (None, None))
         strict_lower = base == "positive"
@@ -238,7 +238,7 @@ def _describe(type_: ast.Type, sizes: list[int | None]) -> str:
     return f"an array of {base}{bounds} of shape [{dims}]"
 
 
-def _evaluate(expr: ast.Expr, sizes: Mapping[str, int], scalars: Mapping[str, float] | None = None):
+def evaluate(expr: ast.Expr, sizes: Mapping[str, int], scalars: Mapping[str, float] | None = None):
     """The value of a size or bound written with numbers, sizes and arithmetic; None if unknown."""
     scalars = {**(scalars or {}), **sizes}
     match expr:
@@ -247,10 +247,10 @@ def _evaluate(expr: ast.Expr, sizes: Mapping[str, int], scalars: Mapping[str, fl
         case ast.Name(id=name):
             return scalars.get(name)
         case ast.Unary(op="-", operand=operand):
-            inner = _evaluate(operand, sizes, scalars)
+            inner = evaluate(operand, sizes, scalars)
             return None if inner is None else -inner
         case ast.Binary(op=op, left=left, right=right) if op in "+-*/%^":
-            a, b = _evaluate(left, sizes, scalars), _evaluate(right, sizes, scalars)
+            a, b = evaluate(left, sizes, scalars), evaluate(right, sizes, scalars)
             if a is None or b is None:
                 return None
             try:

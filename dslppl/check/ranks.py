@@ -48,10 +48,11 @@ class Ranks:
 
     def element(self, variable: Variable) -> int:
         """Rank of one element of a variable (beyond its plates and loops)."""
+        if variable.name in self._computing:
+            # a sequential array reading itself (its rank so far), or a cycle the graph reports
+            return self._element.get(variable.name, 0)
         if variable.name in self._element:
             return self._element[variable.name]
-        if variable.name in self._computing:
-            return 0  # a sequential array reading itself, or a cycle the graph reports
         self._computing.add(variable.name)
         try:
             rank = self._element_rank(variable)
@@ -66,9 +67,21 @@ class Ranks:
             if variable.kind in (Kind.DATA, Kind.OBSERVED):
                 return max(declared - variable.dims, 0)
             return declared
-        if variable.dist is not None:
-            return self.distribution(variable.dist)
-        value = variable.value
+        if variable.sequential:
+            # Pieces outside the loop first: the loop's own pieces read earlier elements.
+            pieces = sorted(variable.pieces, key=lambda p: bool(p.loops))
+            rank = 0
+            for piece in pieces:
+                rank = max(rank, self._piece_rank(piece))
+                self._element[variable.name] = rank
+            return rank
+        return self._piece_rank(variable.piece)
+
+    def _piece_rank(self, piece) -> int:
+        stmt = piece.stmt
+        if isinstance(stmt, ast.Sample):
+            return self.distribution(stmt.dist)
+        value = getattr(stmt, "value", None)
         return self.of(value) if value is not None else 0
 
     # --- expressions --------------------------------------------------------

@@ -81,6 +81,8 @@ class LoopWriter:
     def _vectorized(self, variable: Variable) -> None:
         """Each piece of an observed array or factor, as if its loop were a plate."""
         writer = self.writer
+        if variable.kind is Kind.OBSERVED:
+            writer.observed_data(variable)
         for piece in variable.pieces:
             label = variable.name if len(variable.pieces) == 1 else _piece_label(piece)
             if variable.kind is Kind.OBSERVED:

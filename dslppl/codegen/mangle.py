@@ -25,12 +25,13 @@ _UNSAFE = (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset
            | GENERATED_GLOBALS)
 
 
-def mangle(names: Iterable[str]) -> dict[str, str]:
-    """A one-to-one map from user names to safe Python identifiers."""
+def mangle(names: Iterable[str], reserved: Iterable[str] = ()) -> dict[str, str]:
+    """A one-to-one map from user names to safe Python identifiers, avoiding ``reserved``."""
     names = list(dict.fromkeys(names))
-    kept = {n for n in names if _safe(n)}
+    reserved = set(reserved)
+    kept = {n for n in names if _safe(n) and n not in reserved}
     table: dict[str, str] = {n: n for n in kept}
-    used = set(kept)
+    used = set(kept) | reserved
     for name in names:
         if name in kept:
             continue

@@ -56,8 +56,18 @@ def generate(checked: CheckedModel, *, simulated: frozenset[str] = frozenset(),
              subsampled: frozenset[str] = frozenset(), source: Source | None = None) -> Generated:
     """Python source for ``checked`` (see the module docstring)."""
     names = mangle(checked.variables)
-    symbols = Symbols(checked, Ranks(checked.variables), names, source)
+    ranks = Ranks(checked.variables)
+    symbols = Symbols(checked, ranks, names, source)
     writer = ProgramWriter(checked, symbols, simulated, subsampled)
+    _write_units(writer, checked)
+    guide = None
+    if checked.guide is not None:
+        guide = _guide_writer(checked, symbols, ranks, source, subsampled)
+        _write_units(guide, checked.guide)
+    return _assemble(checked, writer, names, guide)
+
+
+def _write_units(writer: ProgramWriter, checked: CheckedModel) -> None:
     for unit in ordered_units(checked):
         writer.locate(unit[0].span)
         for variable in unit:
@@ -66,7 +76,18 @@ def generate(checked: CheckedModel, *, simulated: frozenset[str] = frozenset(),
             writer.write(unit[0])
         else:
             writer.loops.write(unit)
-    return _assemble(checked, writer, names)
+
+
+def _guide_writer(checked: CheckedModel, model: Symbols, ranks: Ranks, source: Source | None,
+                  subsampled: frozenset[str]) -> ProgramWriter:
+    """A writer for the guide block: its own names, the model's data, the shared prelude."""
+    guide = checked.guide
+    data = {name: model.get(name) for name in model.symbols if model.get(name).data_only}
+    names = {**{n: s.py for n, s in data.items()}, **mangle(list(guide.variables), reserved=[s.py for s in data.values()])}
+    symbols = Symbols(guide, Ranks(guide.variables, outer=ranks), names, source, symbols=dict(data),
+                      prelude=model.prelude, prelude_spans=model.prelude_spans, _hoisted=model._hoisted,
+                      _counter=model._counter)
+    return ProgramWriter(guide, symbols, frozenset(), subsampled)
 
 
 def ordered_units(checked: CheckedModel) -> list[list[Variable]]:
@@ -86,7 +107,8 @@ def ordered_units(checked: CheckedModel) -> list[list[Variable]]:
     return [units[i] for i in nx.lexicographical_topological_sort(graph, key=first.__getitem__)]
 
 
-def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str]) -> Generated:
+def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str],
+              guide: ProgramWriter | None) -> Generated:
     out = writer.out
     rows: list[tuple[str, object]] = [(line, None) for line in _HEADER.format(name=checked.name).splitlines()]
 
@@ -96,6 +118,9 @@ def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str
     add(writer.symbols.prelude, writer.symbols.prelude_spans)
     rows += [("", None), ("    def model():", None)]
     add(out.model.lines or ["    pass"], out.model.spans or [None])
+    if guide is not None:
+        rows += [("", None), ("    def guide():", None)]
+        add(guide.out.model.lines or ["    pass"], guide.out.model.spans or [None])
     rows += [("", None), ("    def potential(_u):", None), ("        _lp = _rt.zero", None)]
     add(out.batches, [None] * len(out.batches), "        ")
     add(out.potential.lines, out.potential.spans)
@@ -105,7 +130,7 @@ def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str
     rows += [(f"        return {{{values}}}", None), ("", None),
              (f"    _layout = _rt.discover(model, {tuple(out.latents)!r})", None)]
     rows += [(f"    _b_{names[n]}, _us_{names[n]} = _layout[{n!r}]", None) for n in out.latents]
-    rows.append(("    return model, potential, constrain, _layout", None))
+    rows.append((f"    return model, potential, constrain, _layout, {'guide' if guide else 'None'}", None))
     return Generated("\n".join(r[0] for r in rows) + "\n", tuple(out.latents), tuple(out.observed),
                      tuple(out.deterministic), tuple(out.params), tuple(out.simulated),
                      dict(out.offsets), names, tuple(out.dynamic), tuple(r[1] for r in rows))

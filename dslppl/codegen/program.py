@@ -259,10 +259,9 @@ class ProgramWriter:
                    f"{variable.rank})"
         else:
             spec = DISTRIBUTIONS[variable.dist.func.id]
-            base = dist.code
+            code = f"_rt.site({dist.code}, {self.sizes(ctx)}, {elem_shape}, {variable.rank - spec.event_rank})"
             if support is not None and is_truncated(variable):
-                base = f"_rt.Truncated({base}, {constraint_code(support, bounds.codes)})"
-            code = f"_rt.site({base}, {self.sizes(ctx)}, {elem_shape}, {variable.rank - spec.event_rank})"
+                code = f"_rt.Truncated({code}, {constraint_code(support, bounds.codes)})"
         static = (dist is None or dist.data_only) and bounds.data_only and not any(a.per_call for a in ctx.axes)
         return self.symbols.hoist(code, "d") if static else code
 
@@ -352,7 +351,8 @@ class ProgramWriter:
         support = support_of(variable)
         bounds = self._bounds(support, Context())
         constraint = constraint_code(support, bounds.codes)
-        init_code = self.symbols.hoist(f"_rt.param_init({init.code}, _rt.shape({', '.join(shape)}))")
+        # A callable: the initial value is computed once, when the param store creates it.
+        init_code = f"lambda: _rt.param_init({init.code}, _rt.shape({', '.join(shape)}))"
         line = f"{py} = param({variable.name!r}, {init_code}, {constraint})"
         self.enter(Context())
         self.out.model.add(1, line)

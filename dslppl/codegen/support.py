@@ -144,8 +144,12 @@ class Runtime:
         return Independent(dist, own_batch) if own_batch else dist
 
     def flat(self, support: constraints.Constraint, shape: tuple, own_rank: int) -> Distribution:
-        dist = ImproperUniform(support, torch.Size(shape), dtype=self.dtype)
-        return Independent(dist, own_rank) if own_rank else dist
+        """A flat prior over values of ``shape``; its last ``own_rank`` dimensions are one event."""
+        shape = torch.Size(shape)
+        inner = support.event_dim  # a simplex or ordered vector is one event already
+        split = len(shape) - inner
+        dist = ImproperUniform(support, shape[:split], shape[split:], dtype=self.dtype)
+        return Independent(dist, own_rank - inner) if own_rank > inner else dist
 
     # --- the flat vector ---------------------------------------------------------------
     @staticmethod

@@ -227,11 +227,12 @@ class Emitter:
         if first.plated:
             raise self._error(node, f"inside its loop, '{symbol.name}' can only be read at single steps")
         code = f"{symbol.sequence}[{first.code}]"
-        rest = [self._slice(i, ctx) if isinstance(i, ast.Slice) else self.index(i, ctx).code
-                for i in node.indices[1:]]
+        rest = [None if isinstance(i, ast.Slice) else self.index(i, ctx) for i in node.indices[1:]]
+        axes = frozenset().union(*(v.axes for v in rest if v is not None)) if rest else frozenset()
         if rest:
-            code = f"{code}[{', '.join(rest)}]"
-        return Val(code, frozenset(), self.symbols.ranks.of(node), False)
+            items = [(self._slice(i, ctx) if v is None else v.code, v) for i, v in zip(node.indices[1:], rest)]
+            code = self._subscript(code, items, bool(axes))
+        return Val(code, axes, self.symbols.ranks.of(node), False)
 
     def _slice(self, item: ast.Slice, ctx: Context, offset: str | None = None) -> str:
         if item.lo is None and item.hi is None:
@@ -260,7 +261,7 @@ class Emitter:
                 items.append((code, val))
         advanced = [v for _, v in items if v is not None and not v.literal]
         axes = frozenset().union(*(v.axes for v in advanced)) if advanced else frozenset()
-        data_only = base.data_only and all(v.data_only for v in advanced)
+        data_only = base.data_only and all(v.data_only for _, v in items if v is not None)
         rank = self.symbols.ranks.of(node)
         if axes:
             items = self._widen_plated(items, ctx)
@@ -305,6 +306,8 @@ class Emitter:
         fn = self.symbols.function(name)
         if not data_only:
             args = [self.hoisted(a, ctx, tensor=True) for a in args]
+        if not spec.creates:  # torch functions take tensors, not Python numbers
+            args = [Val(f"_rt.tensor({a.code})", a.axes, a.rank, a.data_only) if a.literal else a for a in args]
         if spec.kind is FnKind.REDUCTION and len(args) == 1:
             dims = self._reduce_dims(node, args[0])
             return Val(f"{fn}({args[0].code}, {dims})", axes, rank, data_only)

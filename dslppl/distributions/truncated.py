@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 import torch
-from torch.distributions import Distribution, constraints
+from torch.distributions import Distribution, Independent, constraints
 
 from .transforms import _OrderedVector
 
@@ -31,7 +31,8 @@ class Truncated(Distribution):
 
     def __init__(self, base: Distribution, support: constraints.Constraint, validate_args=False):
         self.base = base
-        self._support = support
+        extra = len(base.event_shape) - support.event_dim  # per-element bounds on a vector event
+        self._support = constraints.independent(support, extra) if extra > 0 else support
         super().__init__(base.batch_shape, base.event_shape, validate_args=False)
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
@@ -39,17 +40,17 @@ class Truncated(Distribution):
         return self._support
 
     def expand(self, batch_shape, _instance=None):
-        return Truncated(self.base.expand(batch_shape), self._support)
+        return Truncated(self.base.expand(batch_shape), _innermost(self._support))
 
     def log_prob(self, value):
         return self.base.log_prob(value)
 
     def sample(self, sample_shape=torch.Size()):
         with torch.no_grad():
-            if isinstance(self._support, _OrderedVector):
+            if isinstance(_innermost(self._support), _OrderedVector):
                 return self.base.sample(sample_shape).sort(dim=-1).values
-            lower, upper = _bounds(self._support)
-            drawn = _inverse_cdf(self.base, lower, upper, sample_shape)
+            lower, upper = _bounds(_innermost(self._support))
+            drawn = _inverse_cdf(_elementwise(self.base), lower, upper, sample_shape)
             return drawn if drawn is not None else self._rejection(sample_shape)
 
     def _rejection(self, sample_shape):
@@ -61,6 +62,19 @@ class Truncated(Distribution):
             value = torch.where(inside, value, self.base.sample(sample_shape))
         raise ValueError(f"could not draw from {type(self.base).__name__} truncated to {self._support}: "
                          "the support holds too little of its mass")
+
+
+def _innermost(support):
+    while isinstance(support, constraints.independent):
+        support = support.base_constraint
+    return support
+
+
+def _elementwise(dist: Distribution) -> Distribution:
+    """The univariate distribution under `Independent` wrappers (bounds apply entry by entry)."""
+    while isinstance(dist, Independent):
+        dist = dist.base_dist
+    return dist
 
 
 def _bounds(support) -> tuple:

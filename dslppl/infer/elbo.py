@@ -70,11 +70,11 @@ class Trace_ELBO:
 
     def differentiable_loss(self, model: Callable, guide: Callable, *args, **kwargs) -> torch.Tensor:
         """``-ELBO`` as a tensor (its gradient is right for reparameterised guides only)."""
-        return -self._elbo_and_surrogate(model, guide, args, kwargs)[0]
+        return -self.elbo_terms(model, guide, *args, **kwargs)[0]
 
     def loss_and_grads(self, model: Callable, guide: Callable, *args, **kwargs) -> float:
         """``-ELBO`` as a float, after back-propagating the surrogate objective."""
-        elbo, surrogate = self._elbo_and_surrogate(model, guide, args, kwargs)
+        elbo, surrogate = self.elbo_terms(model, guide, *args, **kwargs)
         if surrogate.requires_grad:
             (-surrogate).backward()
         return -elbo.item()
@@ -112,7 +112,9 @@ class Trace_ELBO:
             return wrapped
         return in_particle_plate(model), in_particle_plate(guide)
 
-    def _elbo_and_surrogate(self, model, guide, args, kwargs):
+    def elbo_terms(self, model: Callable, guide: Callable, *args,
+                   **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ELBO (no gradient) and the surrogate ELBO whose gradient is the ELBO's."""
         elbo = surrogate = 0.0
         for model_tr, guide_tr in self.get_traces(model, guide, *args, **kwargs):
             e, s = _particle_terms(model_tr, guide_tr)

@@ -36,7 +36,8 @@ OPERATORS = {
     "(": "LPAR", ")": "RPAR", "[": "LSQB", "]": "RSQB", "{": "LBRACE", "}": "RBRACE",
 }
 # Spaces and a comment, then one token. The groups match the grammar's terminals.
-_SKIP = r"[ \t\f\r]*(?:\#[^\n]*)?"
+# Possessive quantifiers: a comment is never given back to be read as tokens.
+_SKIP = r"[ \t\f\r]*+(?:\#[^\n]*+)?+"
 _PATTERN = re.compile(_SKIP + r"""(?:
     (?P<newline>\n)
   | (?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
