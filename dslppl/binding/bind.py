@@ -102,8 +102,9 @@ def _located(error: Exception, compiled: Compiled, source: Source | None) -> Exc
         if frame.lineno and frame.lineno <= len(spans) and spans[frame.lineno - 1] is not None:
             span = spans[frame.lineno - 1]
             break
-    if span is None:
-        return InternalError(f"generated code failed outside any statement: {error!r}; please report this bug")
+    if span is None or not isinstance(error, (RuntimeError, IndexError, ValueError, StepError)):
+        where = f" (compiling {span})" if span else ""
+        return InternalError(f"generated code failed{where}: {error!r}; this is a bug in dslppl, please report it")
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
     if isinstance(error, StepError):
         return DslError([Diagnostic("E0406", str(error), span,

@@ -21,7 +21,9 @@ from ..check.model import CheckedModel, Kind, Piece, Variable
 from ..diagnostics import Diagnostic, DslError
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
+from .sites import is_truncated
 from .symbols import Context
+from .values import target_read
 
 if TYPE_CHECKING:
     from .program import ProgramWriter
@@ -66,12 +68,16 @@ class LoopWriter:
         simulated = self.writer.simulated
         built = [v for v in ordered if v.kind is Kind.DETERMINISTIC]
         drawn = [v for v in ordered if v.kind is Kind.LATENT or (v.kind is Kind.OBSERVED and v.name in simulated)]
+        if len(drawn) > 1:
+            self._unsupported(drawn[1], "one 'for' loop can build only one latent array")
+        if drawn and built:
+            self._unsupported(built[0], "a loop that builds a latent array cannot also build deterministic ones")
         if drawn:
-            self._unsupported(drawn[0], "a latent array built by a 'for' loop is not supported yet")
+            self._chain(drawn[0])
         if built:
             self._unrolled(built)
         for variable in ordered:
-            if variable not in built:
+            if variable not in built and variable not in drawn:
                 self._vectorized(variable)
 
     def _unsupported(self, variable: Variable, message: str) -> None:
@@ -92,14 +98,71 @@ class LoopWriter:
             else:
                 self._unsupported(variable, f"'{variable.name}' cannot be defined in a 'for' loop")
 
+    # --- latent arrays ---------------------------------------------------------------------
+    def _chain(self, variable: Variable) -> None:
+        """One site for the whole array: drawn step by step, scored all at once given its values."""
+        writer = self.writer
+        symbols = writer.symbols
+        loop = self._single_loop([variable])
+        py = symbols.names[variable.name]
+        symbol = symbols.get(variable.name)
+        size = self._array_size(variable, loop)
+        draw, score = symbols.fresh("g"), symbols.fresh("g")
+        support = writer._support(variable)
+        bounds = writer._bounds(support, Context())
+        element = self.writer.constraint(support, bounds)
+        # drawing: an unrolled loop over a Python list of elements
+        symbol.sequence = symbols.fresh("l")
+        lines = [f"def {draw}():", f"    {symbol.sequence} = [None] * {size}"]
+        lines += self._steps(variable, loop, lambda piece, ctx: (
+            f"{symbol.sequence}[{writer.emit.index(piece.target.indices[0], ctx).code}] = "
+            f"{self._piece_distribution(variable, piece, ctx, support, bounds)}.sample()"), indent="    ")
+        lines.append(f"    return _rt.stack_pieces({symbol.sequence}, {variable.name!r})")
+        symbol.sequence = None
+        # scoring: every piece vectorized over its loop, given the whole array
+        terms = []
+        for piece in variable.pieces:
+            ctx = writer.context(piece.frames)
+            dist = writer._distribution(variable, piece, ctx)
+            value = writer.emit.value(target_read(piece), ctx)
+            terms.append(f"{dist.code}.log_prob({value.code}).sum()")
+        lines += [f"def {score}({py}):", f"    return {' + '.join(terms)}"]
+        for line in lines:
+            writer.out.model.add(1, line)
+        site = f"_rt.Chain({draw}, {score}, {element}, _rt.shape({size}), {variable.rank})"
+        writer.out.model.add(1, f"{py} = sample({variable.name!r}, {site})")
+        writer._read_latent(variable, support, bounds, Context())
+        writer.out.potential.add(1, f"_lp = _lp + {' + '.join(terms)}")
+
+    def _steps(self, variable: Variable, loop, line_of, indent: str) -> list[str]:
+        """Lines for the pieces before the loop, then the loop over the others."""
+        writer = self.writer
+        lines = [indent + line_of(p, Context()) for p in variable.pieces if not p.loops]
+        step = writer.symbols.fresh("t")
+        lo = writer.emit.index(loop.domain.lo, Context()).code if loop.domain.lo is not None else "0"
+        hi = writer.emit.index(loop.domain.hi, Context()).code
+        lines.append(f"{indent}for {step} in range({_int(lo)}, {_int(hi)}):")
+        ctx = Context((), ((loop.index, step),))
+        lines += [f"{indent}    " + line_of(p, ctx) for p in variable.pieces if p.loops]
+        return lines
+
+    def _piece_distribution(self, variable: Variable, piece: Piece, ctx: Context, support, bounds) -> str:
+        code = self.writer._distribution(variable, piece, ctx).code
+        if is_truncated(variable):
+            code = f"_rt.Truncated({code}, {self.writer.constraint(support, bounds)})"
+        return code
+
+    def _single_loop(self, variables: list[Variable]):
+        loops = {(f.index, id(f.span)): f for v in variables for p in v.pieces for f in p.loops}
+        if len(loops) != 1 or any(p.plates for v in variables for p in v.pieces):
+            self._unsupported(variables[0], "an array must be built by one 'for' loop outside any plate")
+        return next(iter(loops.values()))
+
     # --- unrolled deterministic arrays ---------------------------------------------------
     def _unrolled(self, built: list[Variable]) -> None:
         writer = self.writer
         symbols = writer.symbols
-        loops = {(f.index, id(f.span)): f for v in built for p in v.pieces for f in p.loops}
-        if len(loops) != 1 or any(p.plates for v in built for p in v.pieces):
-            self._unsupported(built[0], "arrays built by a loop must come from one 'for' loop outside any plate")
-        (loop,) = loops.values()
+        loop = self._single_loop(built)
         lists = {v.name: symbols.fresh("l") for v in built}
         size = {v.name: self._array_size(v, loop) for v in built}
         lines = [f"{lists[v.name]} = [None] * {size[v.name]}" for v in built]

@@ -22,7 +22,7 @@ from ..syntax import ast
 from .loops import LoopWriter
 from .sites import Support, UnsupportedLatent, constraint_code, is_truncated, support_of, transform_lines
 from .symbols import Axis, Context, Symbol, Symbols
-from .values import Emitter, Val
+from .values import Emitter, Val, target_read
 
 
 @dataclass
@@ -205,7 +205,7 @@ class ProgramWriter:
         """One observation statement: a sample site with ``obs=`` and its log-density."""
         ctx = self.context(piece.frames)
         dist = self._distribution(variable, piece, ctx)
-        obs = self.emit.hoisted(self.emit.value(_target_read(piece), ctx), ctx)
+        obs = self.emit.hoisted(self.emit.value(target_read(piece), ctx), ctx)
         depth = self.enter(ctx)
         self.out.model.add(depth, f"sample({site!r}, {self._site(variable, dist, ctx)}, obs={obs.code})")
         self._add_log_prob(dist, obs.code, ctx)
@@ -247,6 +247,11 @@ class ProgramWriter:
         vals = [None if b is None else self.emit.hoisted(self.emit.value(b, ctx), ctx, tensor=True)
                 for b in (support.lower, support.upper)]
         return Bounds(*vals)
+
+    def constraint(self, support: Support, bounds: "Bounds") -> str:
+        """Code for the torch constraint of a support (hoisted when its bounds are data)."""
+        code = constraint_code(support, bounds.codes)
+        return self.symbols.hoist(code, "c") if bounds.data_only else code
 
     def _site(self, variable: Variable, dist: Val | None, ctx: Context, support: Support | None = None,
               bounds: "Bounds | None" = None) -> str:
@@ -358,10 +363,3 @@ class ProgramWriter:
         self.out.model.add(1, line)
         self.out.potential.add(1, line)
         self.out.params.append(variable.name)
-
-
-def _target_read(piece) -> ast.Expr:
-    """The expression reading what a definition's target names (``y[n]`` for ``y[n] ~ ...``)."""
-    target = piece.target
-    name = ast.Name(target.name.id, span=target.name.span)
-    return ast.Index(name, target.indices, span=target.span) if target.indices else name

@@ -20,6 +20,34 @@ from ..distributions import ImproperUniform, Truncated, ordered_vector
 from ..library import DISTRIBUTIONS, FUNCTIONS
 
 
+class Chain(Distribution):
+    """A whole array built by a `for` loop, as one site: ``draw`` runs the loop step by
+    step, ``score`` evaluates every step's density at once given the array."""
+
+    arg_constraints: dict = {}
+    has_rsample = False
+
+    def __init__(self, draw: Callable[[], torch.Tensor], score: Callable[[torch.Tensor], torch.Tensor],
+                 element: constraints.Constraint, shape: torch.Size, element_rank: int):
+        self._draw, self._score = draw, score
+        dims = len(shape) - element.event_dim
+        self._support = constraints.independent(element, dims) if dims > 0 else element
+        super().__init__(torch.Size(), torch.Size(shape), validate_args=False)
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        return self._support
+
+    def sample(self, sample_shape=torch.Size()):
+        if sample_shape:
+            raise ValueError("a loop-built array is drawn one at a time")
+        with torch.no_grad():
+            return self._draw()
+
+    def log_prob(self, value):
+        return self._score(value)
+
+
 class StepError(Exception):
     """A piece of a loop-built array that is missing or defined twice (reported with its name)."""
 
@@ -46,6 +74,7 @@ class Runtime:
     ordered_vector = ordered_vector
     biject_to = staticmethod(biject_to)
     Truncated = Truncated
+    Chain = Chain
     sample = staticmethod(runtime.sample)
     plate = runtime.plate
     deterministic = staticmethod(runtime.deterministic)

@@ -392,5 +392,12 @@ class Emitter:
         return Val(code, axes, rank, body.data_only)
 
 
+def target_read(piece) -> ast.Expr:
+    """The expression reading what a definition's target names (``y[n]`` for ``y[n] ~ ...``)."""
+    target = piece.target
+    name = ast.Name(target.name.id, span=target.name.span)
+    return ast.Index(name, target.indices, span=target.span) if target.indices else name
+
+
 def _is_name(code: str) -> bool:
     return code.isidentifier()

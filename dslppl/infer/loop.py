@@ -62,6 +62,7 @@ class FusedStep(_Step):
 
     def __init__(self, bound: BoundModel, family: Family, phi: torch.Tensor,
                  extra: list[torch.Tensor], optimizer: torch.optim.Optimizer,
+                 potential: Callable[[torch.Tensor], torch.Tensor] | None = None,
                  num_particles: int = 1, clip_norm: float | None = None,
                  params: Callable[[], dict] | None = None) -> None:
         self.bound = bound
@@ -72,7 +73,8 @@ class FusedStep(_Step):
         self.optimizer = optimizer
         self.shape = (num_particles, family.noise_dim)
         self.dtype = phi.dtype
-        self.potential = bound.potential if num_particles == 1 else batched_potential(bound.potential)
+        potential = bound.potential if potential is None else potential
+        self.potential = potential if num_particles == 1 else batched_potential(potential)
         self.single = num_particles == 1
         self.clip_norm = clip_norm
         self.params = params

@@ -8,8 +8,8 @@ What is drawn, following Pyro's ``render_model`` and PyMC's ``model_to_graphviz`
 
 - latent variables: white ellipses; observed: grey filled ellipses; data and
   covariates: boxes; deterministic nodes: dashed ellipses; params: plain text;
-  factors: octagons (PyMC's Potential). Data read only as sizes (``J``) is left
-  out: the plate labels show it.
+  factors: octagons (PyMC's Potential). Data used as a size (``J``) that feeds
+  no model variable is left out: the plate labels show it.
 - labels ``name ~ Normal(mu, tau)`` (``distributions=False`` for names only);
 - plates as ``cluster_<index>`` subgraphs labelled ``j ∈ J`` (``j ∈ J = 8``
   with ``sizes``), at the bottom right. A data array read element by element
@@ -50,6 +50,7 @@ digraph m {
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping
 
 import graphviz
@@ -84,24 +85,36 @@ def render(graph: ModelGraph, *, sizes: Mapping[str, int] | None = None, distrib
                            node_attr={"fontname": FONT, "fontsize": "12"},
                            edge_attr={"fontname": FONT, "fontsize": "10"})
     if not guide:
-        _draw(dot, graph, sizes, distributions, prefix="", clusters="cluster_")
+        _draw(dot, graph, _Canvas(sizes, distributions))
         return dot
     if graph.guide is None:
         raise ValueError(f"model '{graph.name}' has no guide block to draw")
-    for name, part, prefix in (("model", graph, ""), ("guide", graph.guide, "guide/")):
+    # `model` and `guide` are keywords, so no plate index clashes with these cluster names.
+    for name, part, canvas in (("model", graph, _Canvas(sizes, distributions, boxed=True)),
+                               ("guide", graph.guide, _Canvas(sizes, distributions, "guide/", "cluster_guide_", True))):
         with dot.subgraph(name=f"cluster_{name}") as box:
             box.attr(label=name, labeljust="l", labelloc="t", style="rounded", color="gray60")
-            # `model` and `guide` are keywords, so no plate index clashes with these names.
-            _draw(box, part, sizes, distributions, prefix=prefix, clusters="cluster_guide_" if prefix else "cluster_")
+            _draw(box, part, canvas)
     return dot
 
 
-def _draw(dot: graphviz.Digraph, graph: ModelGraph, sizes, distributions: bool, prefix: str, clusters: str) -> None:
+@dataclass(frozen=True)
+class _Canvas:
+    """How one graph is drawn: sizes for plate labels, labels, and names of its nodes and clusters."""
+
+    sizes: Mapping[str, int] | None
+    distributions: bool
+    prefix: str = ""                # node names: "guide/mu" beside the model's "mu"
+    clusters: str = "cluster_"
+    boxed: bool = False             # inside a model/guide box: plates must undo its style
+
+
+def _draw(dot: graphviz.Digraph, graph: ModelGraph, canvas: _Canvas) -> None:
     shown = [n for n in graph.dag if not _size_only(graph, n)]
     paths = {n: _placement(graph, n) for n in shown}
-    names = _cluster_names(paths.values(), clusters)
-    _emit(dot, graph, shown, paths, names, (), sizes, distributions, prefix)
-    visible = set(shown)
+    names = _cluster_names(paths.values(), canvas.clusters)
+    _emit(dot, graph, canvas, shown, paths, names, ())
+    visible, prefix = set(shown), canvas.prefix
     for child in shown:
         for parent in graph.parents(child):
             if parent not in visible:
@@ -112,22 +125,22 @@ def _draw(dot: graphviz.Digraph, graph: ModelGraph, sizes, distributions: bool, 
             dot.edge(prefix + child, prefix + child, **EARLIER)
 
 
-def _emit(dot, graph: ModelGraph, shown, paths, names, path, sizes, distributions, prefix) -> None:
+def _emit(dot, graph: ModelGraph, canvas: _Canvas, shown, paths, names, path: tuple[str, ...]) -> None:
     """Nodes whose plates are exactly ``path``, then one cluster per longer path."""
     for name in shown:
         if paths[name] == path:
             variable = graph.variable(name)
-            dot.node(prefix + name, node_label(variable, distributions), **STYLE[variable.kind])
-    deeper = []
+            dot.node(canvas.prefix + name, node_label(variable, canvas.distributions), **STYLE[variable.kind])
+    deeper: list[tuple[str, ...]] = []
     for name in shown:
         p = paths[name]
         if len(p) > len(path) and p[: len(path)] == path and p[: len(path) + 1] not in deeper:
             deeper.append(p[: len(path) + 1])
     for sub in deeper:
         with dot.subgraph(name=names[sub]) as cluster:
-            cluster.attr(label=plate_label(graph.plates[sub[-1]], sizes), labeljust="r", labelloc="b",
-                         fontsize="11", **({"style": "solid", "color": "black"} if prefix else {}))
-            _emit(cluster, graph, shown, paths, names, sub, sizes, distributions, prefix)
+            cluster.attr(label=plate_label(graph.plates[sub[-1]], canvas.sizes), labeljust="r", labelloc="b",
+                         fontsize="11", **({"style": "solid", "color": "black"} if canvas.boxed else {}))
+            _emit(cluster, graph, canvas, shown, paths, names, sub)
 
 
 def _cluster_names(paths, clusters: str) -> dict[tuple[str, ...], str]:
@@ -164,11 +177,13 @@ def _placement(graph: ModelGraph, name: str) -> tuple[str, ...]:
 
 
 def _size_only(graph: ModelGraph, name: str) -> bool:
-    """Data read only as a size: the plate labels already show it."""
-    if graph.kind(name) is not Kind.DATA or graph.children(name):
+    """Data used as a size that feeds nothing but other data (``J`` in ``upper=J - 1``):
+    the plate labels already show it."""
+    if graph.kind(name) is not Kind.DATA:
         return False
-    used = set().union(*graph.sizes_of.values()) if graph.sizes_of else set()
-    return name in used
+    if any(graph.kind(child) is not Kind.DATA for child in graph.children(name)):
+        return False
+    return any(name in sizes for sizes in graph.sizes_of.values())
 
 
 def _reads_earlier_self(graph: ModelGraph, name: str) -> bool:

@@ -15,8 +15,9 @@ from ..graph.model_graph import PlateInfo
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
 
-ARG_LIMIT = 24    # characters of one distribution argument
-LINE_LIMIT = 48   # characters of one label line
+ARG_LIMIT = 32    # characters of one distribution argument
+LINE_LIMIT = 56   # characters of one label line
+WRAP = 44         # a definition longer than this breaks after '~' or '='
 
 
 def shorten(text: str, limit: int = LINE_LIMIT) -> str:
@@ -52,14 +53,20 @@ def _definition(variable: Variable, piece: Piece, lhs: str) -> str:
     if isinstance(stmt, ast.Sample):
         declared = stmt.type if stmt.type is not None else None
         prefix = f"{lhs}: {_type(declared)}" if declared is not None and _narrows(declared) else lhs
-        return shorten(f"{prefix} ~ {call_text(stmt.dist)}")
+        return _wrap(f"{prefix} ~", call_text(stmt.dist))
     if isinstance(stmt, ast.Declare):
         return shorten(f"{lhs}: {_type(stmt.type)}")
     if isinstance(stmt, ast.Factor):
-        return shorten(f"factor {lhs} = {pretty_expr(stmt.value)}")
+        return _wrap(f"factor {lhs} =", pretty_expr(stmt.value))
     if isinstance(stmt, ast.Assign):
-        return shorten(f"{lhs} = {pretty_expr(stmt.value)}")
+        return _wrap(f"{lhs} =", pretty_expr(stmt.value))
     return lhs
+
+
+def _wrap(head: str, body: str) -> str:
+    """``head body`` on one line when short, else on two (``\\n`` is DOT's line break)."""
+    line = f"{head} {body}"
+    return line if len(line) <= WRAP else f"{shorten(head)}\\n{shorten(body)}"
 
 
 def call_text(call: ast.Call) -> str:

@@ -139,28 +139,29 @@ def _extend(exprs):
 
 
 expressions = st.recursive(atoms, _extend, max_leaves=12)
-calls = st.builds(ast.Call, name_nodes, _small_tuple(expressions),
-                  _small_tuple(st.builds(ast.Keyword, name_nodes, expressions)))
-types = st.builds(ast.Type, name_nodes, _small_tuple(st.builds(ast.Keyword, name_nodes, expressions)),
-                  _small_tuple(expressions))
-targets = st.builds(ast.Target, name_nodes, _small_tuple(expressions))
+# Statements take smaller expressions: `expressions` alone covers the deep ones.
+_exprs = st.recursive(atoms, _extend, max_leaves=3)
+calls = st.builds(ast.Call, name_nodes, _small_tuple(_exprs), _small_tuple(st.builds(ast.Keyword, name_nodes, _exprs)))
+types = st.builds(ast.Type, name_nodes, _small_tuple(st.builds(ast.Keyword, name_nodes, _exprs)),
+                  _small_tuple(_exprs))
+targets = st.builds(ast.Target, name_nodes, _small_tuple(_exprs))
 simple_statements = st.one_of(
-    st.builds(ast.DataDecl, name_nodes, types, st.none() | expressions),
-    st.builds(ast.ParamDecl, name_nodes, types, expressions),
+    st.builds(ast.DataDecl, name_nodes, types, st.none() | _exprs),
+    st.builds(ast.ParamDecl, name_nodes, types, _exprs),
     st.builds(ast.Sample, targets, calls, st.none() | types),
     st.builds(ast.Declare, targets, types),
-    st.builds(ast.Assign, targets, expressions, st.none() | types),
-    st.builds(ast.Factor, targets, expressions),
+    st.builds(ast.Assign, targets, _exprs, st.none() | types),
+    st.builds(ast.Factor, targets, _exprs),
 )
 
 
 def _nest(statements):
     bodies = _small_tuple(statements)
-    return st.builds(ast.Plate, name_nodes, _domains(expressions), bodies) | st.builds(
-        ast.For, name_nodes, _domains(expressions), bodies)
+    return st.builds(ast.Plate, name_nodes, _domains(_exprs), bodies) | st.builds(
+        ast.For, name_nodes, _domains(_exprs), bodies)
 
 
-statements = st.recursive(simple_statements, _nest, max_leaves=6)
+statements = st.recursive(simple_statements, _nest, max_leaves=4)
 programs = st.builds(
     ast.Program,
     st.builds(ast.ModelBlock, name_nodes, _small_tuple(statements)),
