@@ -140,8 +140,14 @@ class DiagnosticSink:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
     def raise_if_errors(self, source: Source | None = None) -> None:
+        """End a pass: raise its errors together, in source order."""
         if self.errors:
-            raise DslError(self.errors, source)
+            raise DslError(sorted(self.errors, key=_position), source)
+
+
+def _position(diagnostic: Diagnostic) -> tuple:
+    span = diagnostic.span
+    return (0, span.line, span.column) if span is not None else (1, 0, 0)
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

@@ -70,10 +70,15 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
     runs after every step. A non-finite loss raises :class:`NonFiniteLoss`.
 
     >>> import torch
-    >>> from dslppl.infer.fakes_doc import normal_mean_model
-    >>> result = fit(normal_mean_model(), guide="laplace", progress=False)
-    >>> round(result.summary()["mu"].mean, 1)
-    1.0
+    >>> from torch.distributions import Normal
+    >>> from dslppl.runtime import sample
+    >>> from dslppl.infer import bind_program
+    >>> def model():
+    ...     mu = sample("mu", Normal(0.0, 1.0))
+    ...     sample("y", Normal(mu, 1.0), obs=torch.tensor(2.0))
+    >>> result = fit(bind_program(model), guide="laplace", progress=False)
+    >>> round(result.summary()["mu"].mean, 1), round(result.params["scale_tril"].item() ** 2, 6)
+    (1.0, 0.5)
     """
     if guide not in GUIDES:
         hint = did_you_mean(guide, GUIDES)

@@ -1,0 +1,223 @@
+"""The ``dslppl`` command: check, render, compile, sample and fit `.ppl` models.
+
+Exit status: 0 on success, 1 for a mistake in the model, data or command line
+(diagnostics on stderr, never a Python traceback), 3 for a bug in dslppl.
+
+    dslppl check model.ppl [--format json]
+    dslppl render model.ppl -o model.svg [--data data.json] [--no-distributions] [--guide]
+    dslppl compile model.ppl [-o model.py]
+    dslppl sample model.ppl [--data data.json] [-n 100] [--seed 0] [--out draws.json]
+    dslppl fit model.ppl --data data.json [--guide mvn] [--steps 5000] [--out fit.json] ...
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+
+from .diagnostics import DslError
+from .model import Model, load
+
+GUIDES = ("normal", "mvn", "lowrank", "delta", "laplace", "guide")
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+class UsageError(Exception):
+    """A command-line mistake that argparse cannot see (a bad ``--subsample``)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            status = args.command(args)
+        except DslError as error:
+            _print_warnings(caught)
+            return _report(error, args)
+        except UsageError as error:
+            print(f"dslppl: error: {error}", file=sys.stderr)
+            return 1
+        except BrokenPipeError:  # the output went to a pager or `head` that stopped reading
+            sys.stdout = open(os.devnull, "w")
+            return 0
+        except KeyboardInterrupt:
+            print("dslppl: interrupted", file=sys.stderr)
+            return 130
+        except Exception as error:  # noqa: BLE001 - the one place bugs are told apart from mistakes
+            if _is_environment_error(error):
+                print(f"dslppl: error: {error}", file=sys.stderr)
+                return 1
+            print(f"dslppl: internal error: {type(error).__name__}: {error}\n"
+                  "This is a bug in dslppl, not in your model; please report it with the model file.",
+                  file=sys.stderr)
+            return 3
+    _print_warnings(caught)
+    return status
+
+
+def _report(error: DslError, args) -> int:
+    if getattr(args, "format", "text") == "json":
+        print(json.dumps([d.to_json() for d in error.diagnostics], indent=2))
+    else:
+        print(error.render(), file=sys.stderr)
+    return 1
+
+
+def _print_warnings(caught) -> None:
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+
+
+def _is_environment_error(error: Exception) -> bool:
+    from .render import DotNotFoundError
+
+    return isinstance(error, (DotNotFoundError, OSError))
+
+
+# --- commands ------------------------------------------------------------------------
+
+def _check(args) -> int:
+    model = load(args.model)
+    if args.format == "json":
+        print(json.dumps([d.to_json() for d in model.checked.warnings], indent=2))
+        return 0
+    for warning in model.checked.warnings:
+        print(warning.render(model.text), file=sys.stderr)
+    print(_summary(model))
+    return 0
+
+
+def _summary(model: Model) -> str:
+    checked = model.checked
+    kinds = {}
+    for variable in checked.variables.values():
+        kinds.setdefault(variable.kind.value, []).append(variable.name)
+    rows = [f"model {model.name}: ok"]
+    for kind in ("data", "latent", "observed", "deterministic", "param", "factor"):
+        rows.append(f"  {kind + ':':15}{', '.join(kinds.get(kind, [])) or '-'}")
+    plates = [info.label for info in model.model_graph.plates.values()]
+    rows.append(f"  {'plates:':15}{', '.join(plates) or '-'}")
+    if checked.guide is not None:
+        sampled = [v.name for v in checked.guide.latents]
+        rows.append(f"  {'guide:':15}samples {', '.join(sampled)}")
+    rows += ["", model.factorization()]
+    return "\n".join(rows)
+
+
+def _render(args) -> int:
+    from .render import save
+
+    model = load(args.model)
+    data = args.data if args.data else None
+    graph = model.render(data, distributions=not args.no_distributions, guide=args.guide)
+    save(graph, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _compile(args) -> int:
+    model = load(args.model)
+    if args.output:
+        Path(args.output).write_text(model.source)
+        print(f"wrote {args.output}")
+    else:
+        print(model.source, end="")
+    return 0
+
+
+def _sample(args) -> int:
+    model = load(args.model)
+    draws = model.sample_prior(args.data, num_samples=args.num_samples, seed=args.seed,
+                               dtype=DTYPES[args.dtype])
+    payload = {name: value.tolist() for name, value in draws.items()}
+    text = json.dumps({"model": model.name, "num_samples": args.num_samples, "draws": payload})
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.num_samples} draws of {', '.join(draws)} to {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def _fit(args) -> int:
+    if args.resume and not args.checkpoint:
+        raise UsageError("--resume needs --checkpoint PATH")
+    model = load(args.model)
+    fit = model.fit(args.data, guide=args.guide, steps=args.steps, lr=args.lr, seed=args.seed,
+                    subsample=_subsample(args.subsample), progress=not args.no_progress,
+                    checkpoint=args.checkpoint, resume=args.resume, num_samples=args.num_samples,
+                    dtype=DTYPES[args.dtype])
+    print(fit.format_summary())
+    if args.out:
+        Path(args.out).write_text(json.dumps(fit.to_json(), indent=1))
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _subsample(pairs: list[str] | None) -> dict[str, int] | None:
+    if not pairs:
+        return None
+    sizes = {}
+    for pair in pairs:
+        plate, _, size = pair.partition("=")
+        if not plate or not size.isdigit() or int(size) <= 0:
+            raise UsageError(f"--subsample expects PLATE=SIZE (e.g. n=256), got '{pair}'")
+        sizes[plate] = int(size)
+    return sizes
+
+
+# --- arguments -------------------------------------------------------------------------
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dslppl", description="Check, draw, compile and fit .ppl models.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, run: Callable, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("model", help="the .ppl file")
+        sub.set_defaults(command=run)
+        return sub
+
+    check = command("check", _check, "check a model; print its summary and factorization")
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="json: diagnostics as a JSON list, for editors")
+
+    render = command("render", _render, "draw the model's factor graph")
+    render.add_argument("-o", "--output", required=True, help="OUT.svg, .png, .pdf or .dot")
+    render.add_argument("--data", help="data JSON: plate sizes are shown")
+    render.add_argument("--no-distributions", action="store_true", help="node labels are names only")
+    render.add_argument("--guide", action="store_true", help="draw the guide beside the model")
+
+    compile_ = command("compile", _compile, "print the generated Python source")
+    compile_.add_argument("-o", "--output", help="write the source to this file")
+
+    sample = command("sample", _sample, "draw from the prior (observed data left out is simulated)")
+    sample.add_argument("--data", help="data JSON")
+    sample.add_argument("-n", "--num-samples", type=int, default=1)
+    sample.add_argument("--seed", type=int)
+    sample.add_argument("--out", help="write the draws to this JSON file")
+    sample.add_argument("--dtype", choices=tuple(DTYPES), default="float64")
+
+    fit = command("fit", _fit, "fit the model by variational inference and summarize the posterior")
+    fit.add_argument("--data", required=True, help="data JSON")
+    fit.add_argument("--guide", choices=GUIDES, help="default: the file's guide block, else normal")
+    fit.add_argument("--steps", type=int, default=2000)
+    fit.add_argument("--lr", type=float, default=0.01)
+    fit.add_argument("--seed", type=int)
+    fit.add_argument("--num-samples", type=int, default=1000, help="posterior draws for the summary")
+    fit.add_argument("--subsample", action="append", metavar="PLATE=SIZE", help="minibatch a plate")
+    fit.add_argument("--out", help="write FIT.json")
+    fit.add_argument("--checkpoint", help="save the fit's state here every few hundred steps")
+    fit.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    fit.add_argument("--no-progress", action="store_true")
+    fit.add_argument("--dtype", choices=tuple(DTYPES), default="float64")
+    return parser
+
