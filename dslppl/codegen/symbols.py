@@ -119,7 +119,8 @@ class Symbols:
         """The axis's index tensor, shaped for its position among the context's axes."""
         position, width = ctx.position(axis.name), len(ctx.axes)
         if axis.per_call:
-            code = f"_rt.layout({axis.batch}, {axis.lo}, {position}, {width})"
+            plain = width == 1 and axis.lo == "0"
+            code = axis.batch if plain else f"_rt.layout({axis.batch}, {axis.lo}, {position}, {width})"
             return f"{code}.to(_rt.dtype)" if as_float else code
         index = self.hoist(f"_rt.layout(_rt.arange({axis.size}), {axis.lo}, {position}, {width})", "i")
         return self.hoist(f"{index}.to(_rt.dtype)", "i") if as_float else index

@@ -164,8 +164,10 @@ class Emitter:
         a, b = left.code, right.code
         if not (left.plated or right.plated):
             code = f"({a} @ {b})"
-        elif left.rank == 1 and right.rank == 1:
-            code = f"({self.pad(left, 1, ctx)} * {self.pad(right, 1, ctx)}).sum(-1)"
+        elif left.rank == 1 and right.rank == 1 and left.plated and right.plated:
+            code = f"({a} * {b}).sum(-1)"
+        elif left.rank == 1 and right.rank == 1:  # a per-element dot with a fixed vector: one gemv
+            code = f"({a} @ {b})" if right.plated is False else f"({b} @ {a})"
         elif right.rank == 1:
             code = f"({a} @ {b}.unsqueeze(-1)).squeeze(-1)"
         elif left.rank == 1:
@@ -383,7 +385,7 @@ class Emitter:
         rank = self.symbols.ranks.of(node)
         position = len(ctx.axes)
         if not body.plated:
-            code = f"_rt.reduce_constant({fn!r}, {body.code}, {axis.size})"
+            code = f"_rt.reduce_constant({fn}, {body.code}, {axis.size})"
             return Val(code, frozenset(), rank, body.data_only)
         code = f"{fn}({body.code}, ({position},))"
         axes = body.axes - {axis.name}

@@ -125,29 +125,26 @@ class FullRank(Family):
         self.scale_tril = scale_tril.detach()
         self.init_scale = float(init_scale)
         self._log_det = self.scale_tril.diagonal().log().sum()
+        # S = R * mask + diag(exp(rho)). A multiply by a fixed mask, not tril():
+        # torch's tril dispatches to its thread pool even for tiny matrices.
+        self._mask = torch.ones(self.dim, self.dim, dtype=mode.dtype).tril(-1)
 
     def init_params(self) -> torch.Tensor:
         d = self.dim
         return torch.cat([self.mode.new_zeros(d), self.mode.new_full((d,), math.log(self.init_scale)),
                           self.mode.new_zeros(d * d)])
 
-    def _factor(self, phi: torch.Tensor) -> torch.Tensor:
-        # S: lower triangular with a positive diagonal. The upper half of R
-        # gets zero gradients and never moves; a full square keeps this cheap.
-        d = self.dim
-        rho = phi[d:2 * d]
-        return phi[2 * d:].view(d, d).tril(-1) + torch.diag(rho.exp()), rho
-
     def rsample(self, phi, eps):
         d = self.dim
-        S, rho = self._factor(phi)
-        u = self.mode + (phi[:d] + eps @ S.T) @ self.scale_tril.T
-        return u, self._standard_log_prob(eps) - self._log_det - rho.sum()
+        rho = phi[d:2 * d]
+        lower = phi[2 * d:].view(d, d) * self._mask
+        w = phi[:d] + eps @ lower.T + rho.exp() * eps
+        return self.mode + w @ self.scale_tril.T, self._standard_log_prob(eps) - self._log_det - rho.sum()
 
     def named_params(self, phi):
-        S, _ = self._factor(phi)
-        return {"loc": self.mode + self.scale_tril @ phi[:self.dim],
-                "scale_tril": self.scale_tril @ S}
+        d = self.dim
+        S = phi[2 * d:].view(d, d) * self._mask + torch.diag(phi[d:2 * d].exp())
+        return {"loc": self.mode + self.scale_tril @ phi[:d], "scale_tril": self.scale_tril @ S}
 
     def distribution(self, phi):
         p = self.named_params(phi)
@@ -174,6 +171,7 @@ class LowRank(Family):
         self.rank = init_factor.shape[1]
         self.init_scale = float(init_scale)
         self._log_det = self.scale.log().sum()
+        self._eye = torch.eye(self.rank, dtype=mode.dtype)
 
     @property
     def noise_dim(self) -> int:
@@ -191,10 +189,18 @@ class LowRank(Family):
     def rsample(self, phi, eps):
         m, rho, W = self._parts(phi)
         z, e = eps[:, :self.rank], eps[:, self.rank:]
-        w = m + z @ W.T + rho.exp() * e
-        # The density of w (Woodbury, through torch), then the fixed scaling by s0.
-        log_q = LowRankMultivariateNormal(m, W, (2 * rho).exp(), validate_args=False).log_prob(w)
-        return self.mode + self.scale * w, log_q - self._log_det
+        d = rho.exp()
+        x = z @ W.T + d * e                       # w - m, covariance W W' + diag(d^2)
+        # Woodbury: with A = W / d and C = I + A'A, x' Cov^-1 x = |y|^2 - |L^-1 A'y|^2
+        # (y = x / d, L L' = C) and log det Cov = 2 sum log d + log det C.
+        A = W / d[:, None]
+        chol = torch.linalg.cholesky(self._eye + A.T @ A)
+        y = x / d
+        v = torch.linalg.solve_triangular(chol, (y @ A).T, upper=False)
+        quad = y.pow(2).sum(-1) - v.pow(2).sum(0)
+        log_det = 2 * rho.sum() + 2 * chol.diagonal().log().sum()
+        log_q = -0.5 * (quad + log_det + self.dim * _LOG_2PI)
+        return self.mode + self.scale * (m + x), log_q - self._log_det
 
     def named_params(self, phi):
         m, rho, W = self._parts(phi)

