@@ -81,6 +81,7 @@ class _Checker:
         self.source = source
         self.errors: list[Diagnostic] = []
         self.inferred_from: dict[str, str] = {}  # size -> the array it was inferred from
+        self.clashed: set[str] = set()           # arrays already reported in a size clash
 
     def raise_if_errors(self) -> None:
         if self.errors:
@@ -105,7 +106,8 @@ class _Checker:
         inputs.sizes = self._sizes(declared, supplied)
         for name, variable in declared.items():
             if name in supplied:
-                self._check(variable, supplied[name], inputs.sizes)
+                if name not in self.clashed:
+                    self._check(variable, supplied[name], inputs.sizes)
                 inputs.values[name] = supplied[name]
             elif name in inputs.sizes:
                 inputs.values[name] = torch.tensor(float(inputs.sizes[name]), dtype=self.dtype)
@@ -159,6 +161,7 @@ class _Checker:
             self.inferred_from[size] = array
         elif known != length:
             first = self.inferred_from[size]
+            self.clashed.add(array)
             self.error("E0805", declared[array], f"sizes disagree: '{first}' gives {size} = {known}, "
                        f"but '{array}' gives {size} = {length}",
                        notes=(Note(f"'{first}' is declared here", _decl_span(declared[first])),))

@@ -65,12 +65,16 @@ class Probe:
         return True
 
 
-def diagnose(exc: Exception, state: "LexState", source: Source) -> Diagnostic:
-    """The diagnostic for one lark parse failure."""
+def diagnose(exc: Exception, state: "LexState", source: Source, before=None) -> Diagnostic:
+    """The diagnostic for one lark parse failure.
+
+    ``before`` is an interactive parser that has read every token before the bad one
+    (see `parser._parser_before`); without it, lark's state at the failure is used.
+    """
     if isinstance(exc, UnexpectedCharacters):
         return _bad_character(exc, source)
     if isinstance(exc, UnexpectedToken):
-        probe = Probe(getattr(exc, "interactive_parser", None), exc.expected)
+        probe = Probe(before or getattr(exc, "interactive_parser", None), exc.expected)
         return _unexpected_token(exc.token, probe, state, source)
     # UnexpectedEOF (not raised by LALR, but part of lark's API): treat as end of input.
     return Diagnostic("E0103", "unexpected end of input", source.end_span())
@@ -180,11 +184,12 @@ def _missing_comma(tok, probe, state, source) -> Diagnostic | None:
 def _positional_after_keyword(tok, probe, state, source) -> Diagnostic | None:
     """``f(a=1, b)``: after keyword arguments only keyword arguments may follow."""
     name = _before(tok, state)
-    if probe.accepts == {"EQUAL"} and name is not None and name.type == "NAME":
+    accepts = probe.accepts
+    if "EQUAL" in accepts and not accepts & {"COMMA", "RPAR"} and name is not None and name.type == "NAME":
         where = name  # `f(a=1, b)`
         if not probe.would_accept(["EQUAL", "NAME", "RPAR"]):
             return None  # not inside a call (e.g. a type bound without '=')
-    elif probe.accepts == {"NAME"} and tok.type in EXPR_START:
+    elif "NAME" in accepts and accepts <= {"NAME", "RPAR"} and tok.type in EXPR_START - {"NAME"}:
         where = tok  # `f(a=1, 2)`
         if not probe.would_accept(["NAME", "EQUAL", "NAME", "RPAR"]):
             return None

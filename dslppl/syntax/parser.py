@@ -18,7 +18,7 @@ from __future__ import annotations
 import gc
 
 from lark import Lark, Token
-from lark.exceptions import UnexpectedInput
+from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from ..diagnostics import Diagnostic, DslError, Note
 from ..source import Source, Span
@@ -80,7 +80,8 @@ def parse(text: str, filename: str | None = None) -> ast.Program:
     try:
         blocks = parser.parse(text)
     except UnexpectedInput as exc:
-        raise DslError([diagnose(exc, state, source)], source) from None
+        before = _parser_before(text, exc.token) if isinstance(exc, UnexpectedToken) else None
+        raise DslError([diagnose(exc, state, source, before)], source) from None
     except LiteralError as exc:
         raise DslError([Diagnostic("E0101", exc.message, _span(exc.token, filename))], source) from None
     except ChainedComparison as exc:
@@ -93,6 +94,24 @@ def parse(text: str, filename: str | None = None) -> ast.Program:
         if collecting:
             gc.enable()
     return _program(blocks, source)
+
+
+def _parser_before(text: str, bad: Token):
+    """A parser that has read every token before ``bad``, and none of the reductions it caused.
+
+    An LALR state that fails on a token may already have reduced on it, using lookaheads
+    merged from other contexts; asking *this* parser what it accepts gives exactly the
+    tokens that were valid where ``bad`` stands. Only runs when there is an error.
+    """
+    interactive = get_parser().parse_interactive(text)
+    start_state()  # the replay must not disturb the failed parse's LexState
+    try:
+        for tok in interactive.iter_parse():  # yields each token before feeding it
+            if tok.type == bad.type and tok.start_pos == bad.start_pos:
+                break
+    except (UnexpectedInput, LiteralError, ChainedComparison):
+        return None  # cannot happen before `bad`; fall back to lark's own state
+    return interactive
 
 
 def _program(blocks: list, source: Source) -> ast.Program:
