@@ -86,9 +86,7 @@ def terms(graph: ModelGraph) -> list[Term]:
 # --- conditioning sets --------------------------------------------------------------
 
 def _conditioning(graph: ModelGraph, variable: Variable, piece: Piece) -> tuple[Read, ...]:
-    out: list[Read] = []
-    for read in reads_of(piece_exprs(piece), graph.dag):
-        _expand(graph, read, (variable.name,), out)
+    out = _expand(graph, reads_of(piece_exprs(piece), graph.dag), variable.name)
     whole = {r.name for r in out if r.index is None}
     constant: dict[str, set[str]] = {}
     for read in out:  # beta[0], beta[1], ... read as coefficients: show 'beta'
@@ -102,26 +100,40 @@ def _conditioning(graph: ModelGraph, variable: Variable, piece: Piece) -> tuple[
     return tuple(unique.values())
 
 
-def _expand(graph: ModelGraph, read: Read, stack: tuple[str, ...], out: list[Read]) -> None:
-    """Append the random variables and params behind ``read``, folding deterministic nodes."""
-    kind = graph.kind(read.name)
-    if kind in (*_RANDOM, Kind.PARAM):
-        out.append(read)
-        return
-    if kind is Kind.DATA:
-        return
-    if read.name in stack:  # a recursively defined array: keep the state element it reads
-        if read.index is not None:
+def _expand(graph: ModelGraph, reads: list[Read], owner: str) -> list[Read]:
+    """The random variables and params behind ``reads``, in order, with deterministic
+    nodes folded in (depth first, with an explicit stack; each element folded once)."""
+    out: list[Read] = []
+    folded: set[str] = set()
+    work = [(read, (owner,)) for read in reversed(reads)]
+    while work:
+        read, chain = work.pop()
+        kind = graph.kind(read.name)
+        if kind in (*_RANDOM, Kind.PARAM):
             out.append(read)
-        return
-    variable = graph.variable(read.name)
-    for piece in _pieces_for(variable, read):
+        elif kind is Kind.DATA:
+            continue
+        elif read.name in chain:  # a recursively defined array: keep the state element it reads
+            if read.index is not None:
+                out.append(read)
+        elif read.text() not in folded:
+            folded.add(read.text())
+            inner = _unfold(graph, read)
+            work.extend((r, chain + (read.name,)) for r in reversed(inner))
+    return out
+
+
+def _unfold(graph: ModelGraph, read: Read) -> list[Read]:
+    """What a deterministic node (or factor) reads, as seen from ``read``: ``theta[g[n]]``
+    with ``theta[j] = mu + z[j]`` reads ``mu`` and ``z[g[n]]``."""
+    found = []
+    for piece in _pieces_for(graph.variable(read.name), read):
         frames = {f.index for f in piece.frames}
         mapping = binding(piece.target, frames, read.index) if read.index and piece.target else {}
         free = frames - set(mapping)
         for inner in reads_of(piece_exprs(piece), graph.dag):
-            inner = inner.whole if mentions(inner, free) else substitute(inner, mapping)
-            _expand(graph, inner, stack + (read.name,), out)
+            found.append(inner.whole if mentions(inner, free) else substitute(inner, mapping))
+    return found
 
 
 def _pieces_for(variable: Variable, read: Read) -> list[Piece]:

@@ -63,37 +63,32 @@ def reads_of(nodes: Iterable[ast.Node], names: Collection[str], *, local: bool =
     """The reads of ``names`` in ``nodes``, in source order (duplicates kept).
 
     With ``local=True`` a read indexed by a comprehension index keeps its
-    indices (``x[t - 1, k]``), as the dependency analysis needs.
+    indices (``x[t - 1, k]``), as the dependency analysis needs. The walk uses
+    an explicit stack: expressions may nest deeper than Python's recursion limit.
     """
     found: list[Read] = []
-    for node in nodes:
-        _collect(node, names, frozenset(), found, local)
+    stack: list[tuple[ast.Node, frozenset[str]]] = [(n, frozenset()) for n in reversed(list(nodes))]
+    while stack:
+        node, bound = stack.pop()
+        match node:
+            case ast.Name(id=name):
+                if name in names and name not in bound:
+                    found.append(Read(name))
+                continue
+            case ast.Index(base=ast.Name(id=name), indices=indices) if name in names and name not in bound:
+                inner = any(n.id in bound for i in indices for n in _names(i))
+                found.append(Read(name) if inner and not local else Read(name, indices))
+                parts = [(i, bound) for i in indices]
+            case ast.Call(args=args, kwargs=kwargs):  # not the function's name
+                parts = [(a, bound) for a in (*args, *(k.value for k in kwargs))]
+            case ast.Keyword(value=value):            # not the keyword's name
+                parts = [(value, bound)]
+            case ast.Comprehension(body=body, index=index, domain=domain):
+                parts = [(domain, bound), (body, bound | {index.id})]
+            case _:
+                parts = [(child, bound) for child in ast.children(node)]
+        stack.extend(reversed(parts))
     return found
-
-
-def _collect(node: ast.Node, names: Collection[str], bound: frozenset[str], found: list[Read],
-             keep: bool) -> None:
-    # Expressions are shallow in practice; recursion keeps the source order simple.
-    match node:
-        case ast.Name(id=name):
-            if name in names and name not in bound:
-                found.append(Read(name))
-        case ast.Index(base=ast.Name(id=name), indices=indices) if name in names and name not in bound:
-            local = any(n.id in bound for i in indices for n in _names(i))
-            found.append(Read(name) if local and not keep else Read(name, indices))
-            for index in indices:
-                _collect(index, names, bound, found, keep)
-        case ast.Call(args=args, kwargs=kwargs):
-            for part in (*args, *(k.value for k in kwargs)):
-                _collect(part, names, bound, found, keep)
-        case ast.Keyword(value=value):
-            _collect(value, names, bound, found, keep)
-        case ast.Comprehension(body=body, index=index, domain=domain):
-            _collect(domain, names, bound, found, keep)
-            _collect(body, names, bound | {index.id}, found, keep)
-        case _:
-            for child in ast.children(node):
-                _collect(child, names, bound, found, keep)
 
 
 def _names(node: ast.Node) -> Iterator[ast.Name]:

@@ -12,6 +12,6 @@ True
 """
 from .graphviz import render
 from .labels import node_label, plate_label
-from .save import FORMATS, DotNotFoundError, save
+from .files import FORMATS, DotNotFoundError, save
 
 __all__ = ["render", "save", "DotNotFoundError", "FORMATS", "node_label", "plate_label"]

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from render_helpers import EXAMPLES, graph_of
 
-import dslppl.render.save as save_module
+import dslppl.render.files as files
 from dslppl.render import DotNotFoundError, render, save
 
 HAVE_DOT = shutil.which("dot") is not None
@@ -27,7 +27,7 @@ def test_dot_text_needs_no_graphviz(eight, tmp_path, monkeypatch, suffix):
 
 @pytest.mark.parametrize("suffix", ["svg", "png", "pdf"])
 def test_missing_dot_says_how_to_install(eight, tmp_path, monkeypatch, suffix):
-    monkeypatch.setattr(save_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(files.shutil, "which", lambda name: None)
     with pytest.raises(DotNotFoundError) as info:
         save(eight, tmp_path / f"eight.{suffix}")
     message = str(info.value)
