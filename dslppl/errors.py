@@ -26,21 +26,35 @@ class ErrorKind:
 
 _KINDS = [
     # --- syntax -------------------------------------------------------------
-    ErrorKind("E0101", "unexpected token", "The parser met a token that cannot come here.",
+    ErrorKind("E0101", "unexpected token",
+              "The parser met a token that cannot come here; the message names what it found and what "
+              "could come instead. Also: chained comparisons (`a < b < c`), a positional argument after "
+              "a keyword argument, and an integer literal too long for Python.",
               "mu ~ Normal(0, 1))"),
-    ErrorKind("E0102", "unexpected character", "A character that starts no token of the language.",
+    ErrorKind("E0102", "unexpected character",
+              "A character that starts no token of the language, such as `$`, `&&` or a quote; names "
+              "use only ASCII letters, digits and `_`.",
               "mu ~ Normal(0, $1)"),
-    ErrorKind("E0103", "unexpected end of input", "The file ended inside a block or an expression.",
-              "model m {\n  mu ~ Normal(0, 1)"),
-    ErrorKind("E0104", "unclosed bracket", "A '(' or '[' or '{' is never closed; the error points at it.",
-              "mu ~ Normal(0, 1"),
-    ErrorKind("E0105", "missing comma", "Two arguments or indices follow each other without a ','.",
+    ErrorKind("E0103", "unexpected end of input",
+              "The file ended in the middle of a statement; the message says what was still expected.",
+              "model m {\n  mu ~"),
+    ErrorKind("E0104", "unclosed bracket",
+              "A '(', '[' or '{' that is never closed: the file ends, the next line starts a new "
+              "statement, or a '}' or a new block comes first. The error points at the open bracket.",
+              "mu ~ Normal(0, 1\nsigma ~ HalfNormal(1)"),
+    ErrorKind("E0105", "missing comma", "Two arguments, indices or items follow each other without a ','.",
               "mu ~ Normal(0 1)"),
-    ErrorKind("E0106", "keyword used as a name", "A reserved word (model guide data param plate for in factor true false and or not) where a name is expected.",
+    ErrorKind("E0106", "keyword used as a name",
+              "A reserved word (model guide data param plate for in factor true false and or not) "
+              "where a name is expected.",
               "data in: real"),
-    ErrorKind("E0107", "misplaced block", "A file holds one model block and at most one guide block after it.",
+    ErrorKind("E0107", "misplaced block",
+              "A file holds one model block and at most one guide block, after the model block.",
               "guide { }\nmodel m { }"),
-    ErrorKind("E0108", "invalid statement", "A line that is no statement of the language, such as an expression on its own.",
+    ErrorKind("E0108", "invalid statement",
+              "A line that is no statement of the language: an expression on its own, or a name with "
+              "nothing after it. Statements define something (`x ~ Dist(...)`, `x = expr`, `x: type`, "
+              "`factor f = expr`, `data`, `param`, `plate`, `for`).",
               "mu + 1"),
     # --- names and definitions -----------------------------------------------
     ErrorKind("E0201", "undefined name", "A name that is defined nowhere in the model (or guide).",
@@ -90,10 +104,10 @@ _KINDS = [
               "x[0] ~ Normal(0, 1)\nfor t in 2..T { x[t] ~ Normal(x[t-1], 1) }"),
     ErrorKind("E0407", "invalid loop target", "Inside `for t`, a definition is indexed by the loop index (plus a constant); outside loops only constant indices define pieces.",
               "for t in 1..T { x ~ Normal(0, 1) }"),
-    ErrorKind("E0409", "plate with two domains", "Every block of the same plate index must range over the same domain.",
-              "plate j in J { ... }\nplate j in K { ... }"),
     ErrorKind("E0408", "unknown plate", "Subsampling names a plate the model does not have.",
               "subsample={'m': 10}"),
+    ErrorKind("E0409", "plate with two domains", "Every block of the same plate index must range over the same domain.",
+              "plate j in J { ... }\nplate j in K { ... }"),
     # --- types and supports -----------------------------------------------------
     ErrorKind("E0501", "support clash", "The variable's type cannot hold values of the distribution, e.g. a count distribution on real data.",
               "data y: real[N]\ny ~ Poisson(rate)"),
@@ -119,7 +133,6 @@ _KINDS = [
     ErrorKind("E0804", "data out of bounds", "A supplied value breaks the declared bounds or support.", ""),
     ErrorKind("E0805", "sizes disagree", "A size given directly and inferred from an array disagree; both are named.", ""),
     ErrorKind("E0806", "unreadable data", "The data file is not valid JSON or holds a value of an unusable kind.", ""),
-    ErrorKind("E0807", "size cannot be inferred", "A size used by a shape was not supplied and no data array determines it.", ""),
     # --- evaluation --------------------------------------------------------------
     ErrorKind("E0901", "shape error", "An expression whose operands' shapes do not broadcast, found when data is bound.", ""),
     ErrorKind("E0902", "invalid value", "An expression produced a value a distribution cannot take (e.g. a negative scale).", ""),

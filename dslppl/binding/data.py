@@ -57,8 +57,12 @@ def load_json(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        span = Span(str(path), error.lineno, error.colno, error.lineno, error.colno + 1)
-        raise DslError([Diagnostic("E0806", f"invalid JSON: {error.msg}", span)], Source(text, str(path))) from None
+        source = Source(text, str(path))
+        at_end = error.pos >= len(text.rstrip())
+        span = source.end_span() if at_end else source.span_at(error.pos)
+        raise DslError([Diagnostic("E0806", f"invalid JSON: {error.msg}", span,
+                                   hint="the file ends early: check for unclosed brackets" if at_end else None)],
+                       source) from None
     if not isinstance(data, dict):
         raise DslError([Diagnostic("E0806", "a data file must hold a JSON object of named values",
                                    Span(str(path), 1, 1, 1, 2))], Source(text, str(path)))
@@ -238,7 +242,7 @@ def _describe(type_: ast.Type, sizes: list[int | None]) -> str:
         return f"a single {base}{bounds} value" if base != "int" else f"a single integer{bounds}"
     dims = ", ".join(f"{pretty_expr(e)}" + (f" = {n}" if n is not None and not isinstance(e, ast.Number) else "")
                      for e, n in zip(type_.shape, sizes))
-    return f"an array of {base}{bounds} of shape [{dims}]"
+    return f"an array of {base}{bounds} values of shape [{dims}]"
 
 
 def evaluate(expr: ast.Expr, sizes: Mapping[str, int], scalars: Mapping[str, float] | None = None):

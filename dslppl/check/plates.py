@@ -55,24 +55,25 @@ def _check_read(node: ast.Node, plates: dict[str, Frame], variables: dict[str, V
     other = variables.get(name)
     if other is None or other.kind in _KNOWN:
         return
+    domains = {f.index: f.domain for f in other.piece.plates}
     for position, plate in _plate_positions(other).items():
-        if plate not in plates:
-            continue
         if indices is None:
-            _whole_read(node, other, plate, sink)
-            return
+            if plate in plates:
+                _whole_read(node, other, plate, sink)
+                return
+            continue
         index = indices[position] if position < len(indices) else None
         if isinstance(index, ast.Name) and index.id == plate:
             continue
-        if isinstance(index, ast.Name) and index.id in plates and plates[index.id].domain != plates[plate].domain:
+        if isinstance(index, ast.Name) and index.id in plates and plates[index.id].domain != domains[plate]:
             sink.error("E0401", f"'{name}' is defined over plate '{plate}' but indexed by '{index.id}', "
                        f"the index of another plate", index.span,
                        hint=f"to look up a group, index with a group array, e.g. {name}[group[{index.id}]]")
-            continue
-        shown = pretty_expr(index) if isinstance(index, ast.Node) else "nothing"
-        sink.error("E0402", f"inside plate '{plate}', '{name}[{plate}]' cannot depend on another element "
-                   f"of '{name}' ('{name}' indexed by {shown})", node.span,
-                   hint="plate elements are independent; use 'for' for sequential dependence")
+        elif plate in plates:
+            shown = pretty_expr(index) if isinstance(index, ast.Node) else "nothing"
+            sink.error("E0402", f"inside plate '{plate}', '{name}[{plate}]' cannot depend on another element "
+                       f"of '{name}' ('{name}' indexed by {shown})", node.span,
+                       hint="plate elements are independent; use 'for' for sequential dependence")
 
 
 def _whole_read(node: ast.Node, other: Variable, plate: str, sink: DiagnosticSink) -> None:

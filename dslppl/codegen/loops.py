@@ -201,18 +201,24 @@ class LoopWriter:
         return f"{target_list}[{index}] = {value.code}"
 
     def _array_size(self, variable: Variable, loop) -> str:
-        """The array's length: one past the largest index any piece defines."""
+        """The array's length, one past the largest index any piece defines; checks at
+        bind time that the pieces cover every element exactly once."""
         emit = self.writer.emit
-        ends = []
+        ranges = []
         for piece in variable.pieces:
             first = piece.target.indices[0]
             if piece.loops:
+                lo = emit.index(loop.domain.lo, Context()).code if loop.domain.lo is not None else "0"
                 hi = emit.index(loop.domain.hi, Context()).code
                 shift = _shift(first)
-                ends.append(f"_rt.size({hi}) + {shift}" if shift else f"_rt.size({hi})")
+                ranges.append((f"_rt.size({lo}) + {shift}", f"_rt.size({hi}) + {shift}"))
             else:
-                ends.append(f"_rt.size({emit.index(first, Context()).code}) + 1")
-        return self.writer.symbols.hoist(f"max({', '.join(ends)})", "n")
+                start = f"_rt.size({emit.index(first, Context()).code})"
+                ranges.append((start, f"{start} + 1"))
+        size = self.writer.symbols.hoist(f"max({', '.join(stop for _, stop in ranges)})", "n")
+        pieces = ", ".join(f"({start}, {stop})" for start, stop in ranges)
+        self.writer.symbols.add_prelude(f"_rt.check_cover({variable.name!r}, {size}, [{pieces}])")
+        return size
 
 
 def _shift(index: ast.Expr) -> int:

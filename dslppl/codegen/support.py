@@ -149,6 +149,30 @@ class Runtime:
             raise StepError(f"'{name}' has no definition for element(s) {missing[:5]}")
         return torch.stack(torch.broadcast_tensors(*elements))
 
+    @staticmethod
+    def step(elements: list, index: int, name: str):
+        """Element ``index`` of a loop-built array, which must be defined already."""
+        value = elements[index] if 0 <= index < len(elements) else None
+        if value is None:
+            raise StepError(f"'{name}[{index}]' is read before it is defined")
+        return value
+
+    @staticmethod
+    def check_cover(name: str, size: int, pieces: list[tuple[int, int]]) -> None:
+        """The pieces of a loop-built array (half-open ranges) cover 0..size-1 exactly once."""
+        counts = [0] * size
+        for start, stop in pieces:
+            for i in range(max(start, 0), min(stop, size)):
+                counts[i] += 1
+        missing = [i for i, c in enumerate(counts) if c == 0]
+        twice = [i for i, c in enumerate(counts) if c > 1]
+        if missing:
+            raise StepError(f"'{name}' has no definition for element{'s' if len(missing) > 1 else ''} "
+                            f"{', '.join(map(str, missing[:5]))}{' ...' if len(missing) > 5 else ''}")
+        if twice:
+            raise StepError(f"'{name}' defines element{'s' if len(twice) > 1 else ''} "
+                            f"{', '.join(map(str, twice[:5]))} more than once")
+
     def default(self, name: str, value) -> torch.Tensor:
         return torch.as_tensor(value, dtype=self.dtype) if not isinstance(value, torch.Tensor) else value
 

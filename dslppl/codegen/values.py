@@ -228,7 +228,7 @@ class Emitter:
         first = self.index(node.indices[0], ctx)
         if first.plated:
             raise self._error(node, f"inside its loop, '{symbol.name}' can only be read at single steps")
-        code = f"{symbol.sequence}[{first.code}]"
+        code = f"_rt.step({symbol.sequence}, {first.code}, {symbol.name!r})"
         rest = [None if isinstance(i, ast.Slice) else self.index(i, ctx) for i in node.indices[1:]]
         axes = frozenset().union(*(v.axes for v in rest if v is not None)) if rest else frozenset()
         if rest:

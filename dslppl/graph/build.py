@@ -71,8 +71,9 @@ def _build(checked: CheckedModel, sink: DiagnosticSink, outer: CheckedModel | No
     order = {name: i for i, name in enumerate(dag)}
     sizes_of: dict[str, frozenset[str]] = {}
     lagged: list[tuple[str, str]] = []
+    names = set(order)
     for name, variable in checked.variables.items():
-        edges, late, sizes = _dependencies(variable, dag)
+        edges, late, sizes = _dependencies(variable, dag, names)
         dag.add_edges_from((p, name) for p in sorted(edges, key=order.__getitem__))
         lagged += [(p, name) for p in sorted(late, key=order.__getitem__)]
         sizes_of[name] = frozenset(sizes)
@@ -82,7 +83,7 @@ def _build(checked: CheckedModel, sink: DiagnosticSink, outer: CheckedModel | No
                       is_guide=outer is not None)
 
 
-def _dependencies(variable: Variable, dag: nx.DiGraph) -> tuple[set[str], set[str], set[str]]:
+def _dependencies(variable: Variable, dag: nx.DiGraph, names: set[str]) -> tuple[set[str], set[str], set[str]]:
     """(parents, lagged parents, sizes) of a variable.
 
     A parent read only in a type's shape is a size, as a plate's domain is. A
@@ -92,11 +93,11 @@ def _dependencies(variable: Variable, dag: nx.DiGraph) -> tuple[set[str], set[st
     read: set[str] = set()
     for piece in variable.pieces:
         parts = piece_exprs(piece) + (list(piece.target.indices) if piece.target is not None else [])
-        read.update(r.name for r in reads_of(parts, dag))
-    parents = set(variable.parents) & set(dag)
+        read.update(r.name for r in reads_of(parts, names))
+    parents = set(variable.parents) & names
     edges = parents & read
-    lagged = set(getattr(variable, "lagged", ())) & set(dag) - {variable.name}
-    return edges, lagged, (parents - edges) | (set(variable.sizes) & set(dag))
+    lagged = set(variable.lagged) & names - {variable.name}
+    return edges, lagged, (parents - edges) | (set(variable.sizes) & names)
 
 
 # --- cycles ---------------------------------------------------------------------

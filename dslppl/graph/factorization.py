@@ -70,7 +70,13 @@ def factorization(graph: ModelGraph, latex: bool = False) -> str:
 
 
 def terms(graph: ModelGraph) -> list[Term]:
-    """The factors of the joint, one per defining statement of each random variable or factor."""
+    """The factors of the joint, one per defining statement of each random variable or factor.
+
+    >>> from dslppl.graph import build_graph
+    >>> from dslppl.graph.model_graph import _example
+    >>> [(t.target.text(), [r.text() for r in t.given]) for t in terms(build_graph(_example()))]
+    [('a', []), ('b', []), ('y', ['a', 'b'])]
+    """
     found = []
     for name in graph.topological_order():
         variable = graph.variable(name)

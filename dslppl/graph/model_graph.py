@@ -20,6 +20,7 @@ while `topological_order`, `ancestors` and `d_separated` use ``dag`` only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable
 
 import networkx as nx
@@ -58,6 +59,8 @@ class PlateInfo:
 @dataclass
 class ModelGraph:
     """A model's dependency graph, its plates, and (when the file has one) the guide's graph.
+
+    A built graph is read-only: queries cache the source order of ``dag``'s nodes.
 
     >>> from dslppl.graph import build_graph
     >>> g = build_graph(_example())
@@ -112,7 +115,13 @@ class ModelGraph:
         return self._ordered(self._successors(name))
 
     def ancestors(self, name: str) -> list[str]:
-        """Every name ``name`` depends on, directly or not, in source order."""
+        """Every name ``name`` depends on, directly or not, in source order.
+
+        >>> from dslppl.graph import build_graph
+        >>> g = build_graph(_example())
+        >>> g.ancestors("y"), g.descendants("s")
+        (['s', 'a', 'b'], ['y', 'a'])
+        """
         self._known(name)
         return self._ordered(nx.ancestors(self.dag, name))
 
@@ -129,11 +138,10 @@ class ModelGraph:
         >>> build_graph(_example()).topological_order()
         ['s', 'a', 'b', 'y']
         """
-        order = {name: i for i, name in enumerate(self.dag)}
         constraints = nx.DiGraph(self.dag)
         for name, sizes in self.sizes_of.items():
-            constraints.add_edges_from((s, name) for s in sizes if s in order)
-        return list(nx.lexicographical_topological_sort(constraints, key=order.__getitem__))
+            constraints.add_edges_from((s, name) for s in sizes if s in self._position)
+        return list(nx.lexicographical_topological_sort(constraints, key=self._position.__getitem__))
 
     # --- probabilistic queries ------------------------------------------------------
     def stochastic_parents(self, name: str) -> list[str]:
@@ -223,9 +231,12 @@ class ModelGraph:
     def _successors(self, name: str) -> list[str]:
         return [*self.dag.successors(name), *(c for p, c in self.lagged if p == name)]
 
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.dag)}
+
     def _ordered(self, names: Iterable[str]) -> list[str]:
-        wanted = set(names)
-        return [n for n in self.dag if n in wanted]
+        return sorted(set(names), key=self._position.__getitem__)
 
     def _known(self, name: str) -> None:
         if name not in self.dag:

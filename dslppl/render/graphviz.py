@@ -80,6 +80,14 @@ def render(graph: ModelGraph, *, sizes: Mapping[str, int] | None = None, distrib
 
     ``sizes`` maps size names (``J``) or plate indices (``j``) to integers shown
     in plate labels. The DOT text is deterministic: nodes follow source order.
+
+    >>> from dslppl.check import check
+    >>> from dslppl.graph import build_graph
+    >>> from dslppl.syntax import parse
+    >>> dot = render(build_graph(check(parse("model m { data J: int\\n plate j in J { z[j] ~ Normal(0, 1) } }"))),
+    ...              sizes={"J": 8}, distributions=False)
+    >>> [line.strip() for line in dot.body if "cluster" in line or "label=" in line]
+    ['subgraph cluster_j {', 'fontsize=11 label="j ∈ J = 8" labeljust=r labelloc=b', 'z [label=z fillcolor=white shape=ellipse style=filled]']
     """
     dot = graphviz.Digraph(graph.name, graph_attr={"fontname": FONT},
                            node_attr={"fontname": FONT, "fontsize": "12"},

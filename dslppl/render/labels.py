@@ -11,6 +11,7 @@ import operator
 from typing import Mapping
 
 from ..check.model import Kind, Piece, Variable
+from ..graph.build import domain_text
 from ..graph.model_graph import PlateInfo
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
@@ -33,6 +34,12 @@ def node_label(variable: Variable, distributions: bool = True) -> str:
     """The text on a variable's node: its name, or its definition when ``distributions``.
 
     Lines are separated by ``\\n``, DOT's centred line break.
+
+    >>> from dslppl.check import check
+    >>> from dslppl.syntax import parse
+    >>> model = check(parse("model m { mu ~ Normal(0, 5)\\n plate j in J { t[j] = mu + 1 }\\n data J: int }"))
+    >>> node_label(model.variables["mu"]), node_label(model.variables["t"]), node_label(model.variables["t"], False)
+    ('mu ~ Normal(0, 5)', 't = mu + 1', 't')
     """
     if not distributions:
         return variable.name
@@ -44,7 +51,7 @@ def node_label(variable: Variable, distributions: bool = True) -> str:
         lines = [_definition(variable, variable.pieces[0], variable.name)]
     else:  # an array built piece by piece: x[0] ~ ..., x[t] ~ ..., for t ∈ 1..T
         lines = [_definition(variable, p, _target(p) or variable.name) for p in variable.pieces]
-        lines += [f"for {f.index} ∈ {_domain(f.domain)}" for f in variable.piece.loops]
+        lines += [f"for {f.index} ∈ {domain_text(f.domain)}" for f in variable.piece.loops]
     return "\\n".join(lines)
 
 
@@ -95,11 +102,6 @@ def _target(piece: Piece) -> str | None:
     return pretty_expr(target) if target is not None and target.indices else None
 
 
-def _domain(domain: ast.Domain) -> str:
-    hi = pretty_expr(domain.hi)
-    return hi if domain.lo is None else f"{pretty_expr(domain.lo)}..{hi}"
-
-
 def plate_label(plate: PlateInfo, sizes: Mapping[str, int] | None = None) -> str:
     """``j ∈ J``, or ``j ∈ J = 8`` when ``sizes`` gives the plate's size (by its
     index or through the names its domain reads); ranges read ``t ∈ K..T = 2..100``.
@@ -114,7 +116,8 @@ def plate_label(plate: PlateInfo, sizes: Mapping[str, int] | None = None) -> str
         return f"{plate.label} = {sizes[plate.index]}"
     hi = evaluate(domain.hi, sizes)
     lo = 0 if domain.lo is None else evaluate(domain.lo, sizes)
-    if hi is None or lo is None:
+    literal = all(isinstance(e, ast.Number) for e in (domain.lo, domain.hi) if e is not None)
+    if hi is None or lo is None or literal:  # unknown, or already written as numbers
         return plate.label
     return f"{plate.label} = {hi}" if domain.lo is None else f"{plate.label} = {lo}..{hi}"
 

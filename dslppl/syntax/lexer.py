@@ -91,7 +91,7 @@ def raw_tokens(text: str):
 
 
 def tokens(text: str, state: LexState):
-    """The parser's tokens: `raw_tokens` with the newline rules of §2 applied.
+    r"""The parser's tokens: `raw_tokens` with the newline rules of §2 applied.
 
     >>> [str(t) for t in tokens("{\n\n  a\n  (b\n c) ; # end\n}\n", LexState())]
     ['{', 'a', '\n', '(', 'b', 'c', ')', ';', '}']

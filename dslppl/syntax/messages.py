@@ -38,6 +38,7 @@ _CHAR_HINTS = {
     ".": "write decimals with digits on both sides of '.' (0.5, 1.0); a range is 'lo..hi'",
 }
 _CLOSER = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
+_OPENER_OF = {close: open_ for open_, close in _CLOSER.items()}
 # The rest of a line that starts a definition: `x ~`, `x =`, `x:`, `x[i] ~` ...
 _DEFINITION_REST = re.compile(r"\s*(\[[^\]]*\])?\s*(~|=(?!=)|:)")
 
@@ -77,7 +78,7 @@ def diagnose(exc: Exception, state: "LexState", source: Source, before=None) -> 
         probe = Probe(before or getattr(exc, "interactive_parser", None), exc.expected)
         return _unexpected_token(exc.token, probe, state, source)
     # UnexpectedEOF (not raised by LALR, but part of lark's API): treat as end of input.
-    return Diagnostic("E0103", "unexpected end of input", source.end_span())
+    return Diagnostic("E0103", "unexpected end of input", end_span(source))
 
 
 def _bad_character(exc: UnexpectedCharacters, source: Source) -> Diagnostic:
@@ -88,9 +89,28 @@ def _bad_character(exc: UnexpectedCharacters, source: Source) -> Diagnostic:
     return Diagnostic("E0102", f"unexpected character {char!r}", source.span_at(exc.pos_in_stream), hint=hint)
 
 
+def line_text(source: Source, line: int) -> str:
+    """Line ``line`` of the source, counting only '\\n' as the lexer does.
+
+    (`Source.line_text` uses `str.splitlines`, which also splits at form feeds and
+    other Unicode line boundaries that the language treats as spaces.)
+    """
+    lines = source.text.split("\n")
+    return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
+
+
+def end_span(source: Source) -> Span:
+    """Just after the last character that is not blank (line numbers as the lexer counts)."""
+    lines = source.text.rstrip().split("\n")
+    line, column = len(lines), len(lines[-1]) + 1
+    return Span(source.name, line, column, line, column + 1)
+
+
 def _token_span(tok: Token, source: Source) -> Span:
     if tok.type == "$END":
-        return source.end_span()
+        if tok.end_line is None:  # an empty token stream
+            return Span(source.name, 1, 1, 1, 2)
+        return Span(source.name, tok.end_line, tok.end_column, tok.end_line, tok.end_column + 1)
     if tok.type == "_NL":  # a newline token may run over blank lines: point at its start
         return Span(source.name, tok.line, tok.column, tok.line, tok.column + 1)
     return Span(source.name, tok.line, tok.column, tok.end_line, tok.end_column)
@@ -134,7 +154,7 @@ def _unclosed(tok, probe, state, source) -> Diagnostic | None:
 def _starts_definition(tok: Token, source: Source) -> bool:
     if tok.type in STATEMENT_KEYWORDS:
         return True
-    rest = source.line_text(tok.line)[tok.end_column - 1:]
+    rest = line_text(source, tok.line)[tok.end_column - 1:]
     return tok.type == "NAME" and _DEFINITION_REST.match(rest) is not None
 
 
@@ -146,7 +166,7 @@ def _not_a_statement(tok, probe, state, source) -> Diagnostic | None:
     if not (after_target or at_start):
         return None
     first = state.statement_start or tok
-    end = max(len(source.line_text(first.line).rstrip()) + 1, first.column + 1)
+    end = max(len(line_text(source, first.line).rstrip()) + 1, first.column + 1)
     span = Span(source.name, first.line, first.column, first.line, end)
     if after_target and tok.type == "EQEQ":
         hint = "use '=' to define a name; '==' compares two values"
@@ -205,11 +225,15 @@ def _generic(tok, probe, state, source) -> Diagnostic:
     after_tilde = before is not None and before.type == "TILDE"
     code = "E0103" if tok.type == "$END" else "E0101"
     message = f"unexpected {describe_found(tok)}; expected {describe_expected(probe.accepts, after_tilde)}"
-    return Diagnostic(code, message, _token_span(tok, source), hint=_hint(tok, probe.accepts, before))
+    return Diagnostic(code, message, _token_span(tok, source), hint=_hint(tok, probe.accepts, before, state))
 
 
-def _hint(tok: Token, expected: set[str], before: Token | None) -> str | None:
+def _hint(tok: Token, expected: set[str], before: Token | None, state: "LexState") -> str | None:
     kind = tok.type
+    if kind in _OPENER_OF and kind not in expected:
+        opener = _OPENER_OF[kind]
+        if not any(b.type == opener for b in state.brackets):
+            return f"no '{PUNCTUATION[opener]}' is open here for it to close"
     if kind == "EQUAL" and "EQEQ" in expected:
         return "use '==' to compare; '=' defines a name"
     if kind == "COLON" and "DOTDOT" in expected:
@@ -220,6 +244,6 @@ def _hint(tok: Token, expected: set[str], before: Token | None) -> str | None:
         return "bounds end at the first '>': put a comparison inside them in parentheses"
     if expected == {"LPAR"} and before is not None and before.type == "NAME":
         return f"a distribution takes arguments: '{before}(...)'"
-    if "_NL" in expected and kind not in ("_NL", "$END") and kind not in OPERATORS:
+    if "_NL" in expected and (kind in ("NAME", "NUMBER") or kind in KEYWORDS):
         return "put each statement on its own line, or separate statements with ';'"
     return None

@@ -24,7 +24,7 @@ from ..diagnostics import Diagnostic, DslError, Note
 from ..source import Source, Span
 from . import ast
 from .lexer import DslLexer, LiteralError, start_state
-from .messages import diagnose
+from .messages import diagnose, end_span
 from .precedence import ChainedComparison
 from .to_ast import AstBuilder, set_current_file
 
@@ -68,6 +68,7 @@ def parse(text: str, filename: str | None = None) -> ast.Program:
     dslppl.diagnostics.DslError: m.ppl:1:25: error: missing ',' before '1' [E0105]
     model m { mu ~ Normal(0 1) }
                             ^
+    hint: separate arguments, indices and items with ','
     """
     source = Source(text, filename)
     parser = get_parser()
@@ -119,7 +120,7 @@ def _program(blocks: list, source: Source) -> ast.Program:
     models = [b for b in blocks if isinstance(b, ast.ModelBlock)]
     guides = [b for b in blocks if isinstance(b, ast.GuideBlock)]
     if not models:
-        where = _keyword_span(guides[0], "guide") if guides else source.end_span()
+        where = _keyword_span(guides[0], "guide") if guides else end_span(source)
         raise DslError([Diagnostic(
             "E0209", "the file has no model block", where,
             hint="a file holds one 'model NAME { ... }' block, then optionally 'guide { ... }'",

@@ -1,6 +1,7 @@
 """Golden files for every example: its DOT picture and its factorization.
 
-``tests/golden/good/<name>.dot`` holds ``render(graph).source`` and
+``tests/golden/good/<name>.dot`` holds ``render(graph).source`` (with
+``guide=True`` when the example has a guide block) and
 ``<name>.factorization.txt`` the factorization as text, then as LaTeX (and the
 guide's two lines when the model has a guide). Refresh them with
 ``pytest --update-golden`` and review the diff.
@@ -33,7 +34,8 @@ def check_golden(path, actual: str, update: bool) -> None:
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_golden_dot(example, update_golden):
     graph = graph_of(example.read_text(), example.name)
-    check_golden(GOLDEN / f"{example.stem}.dot", render(graph).source, update_golden)
+    dot = render(graph, guide=graph.guide is not None).source
+    check_golden(GOLDEN / f"{example.stem}.dot", dot, update_golden)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)

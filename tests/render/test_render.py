@@ -6,6 +6,7 @@ import re
 import pytest
 from render_helpers import MODEL_PATHS, ROOT, graph_of, model_id
 
+from dslppl.check import Kind
 from dslppl.render import node_label, render
 
 EIGHT = (ROOT / "examples/eight_schools.ppl").read_text()
@@ -214,13 +215,27 @@ def test_guide_requested_without_a_guide_block():
 
 @pytest.mark.parametrize("path", MODEL_PATHS, ids=model_id)
 def test_every_model_renders_deterministically(path):
-    first = render(graph_of(path.read_text(), str(path))).source
-    again = render(graph_of(path.read_text(), str(path))).source
-    assert first == again
     graph = graph_of(path.read_text(), str(path))
-    found = nodes(render(graph))
+    dot = render(graph)
+    assert dot.source == render(graph_of(path.read_text(), str(path))).source
+    found, placed = nodes(dot), clusters(dot)
+    sizes = set().union(*graph.sizes_of.values())
     for name in graph.dag:
-        assert name in found or (graph.kind(name).value == "data" and graph.sizes_of)
-    placed = clusters(render(graph))
-    for name in found:
-        assert len(placed[name]) == len(graph.plates_of(name)) or graph.kind(name).value == "data"
+        if name not in found:  # only sizes that feed no model variable are left out
+            assert graph.kind(name) is Kind.DATA and name in sizes, name
+        elif graph.kind(name) is not Kind.DATA:
+            assert len(placed[name]) == len(graph.plates_of(name)), name
+    for parent, child in graph.dag.edges:
+        if parent in found:
+            assert (parent, child) in edges(dot)
+
+
+def test_literal_plate_size_is_not_repeated():
+    dot = render(graph_of("plate k in 3 { z[k] ~ Normal(0, 1) }"), sizes={"J": 8})
+    assert cluster_labels(dot) == {"cluster_k": "k ∈ 3"}
+
+
+def test_dot_keywords_as_model_names_are_quoted():
+    dot = render(graph_of("node ~ Normal(0, 1)\n edge = node + 1\n plate subgraph in 3 { digraph[subgraph] ~ Normal(edge, 1) }"))
+    assert '"node" -> "edge"' in dot.source and '"edge" -> "digraph"' in dot.source
+    assert "subgraph cluster_subgraph {" in dot.source
