@@ -130,8 +130,8 @@ class _Checker:
     # --- conversion ---------------------------------------------------------------
     def _convert(self, variable: Variable, raw: Any) -> torch.Tensor | None:
         try:
-            if hasattr(raw, "to_numpy"):  # pandas
-                raw = raw.to_numpy()
+            if hasattr(raw, "to_numpy"):  # pandas: a copy, since its arrays may be read-only
+                raw = raw.to_numpy(copy=True)
             if isinstance(raw, torch.Tensor):
                 value = raw.detach().to(self.dtype)
             else:

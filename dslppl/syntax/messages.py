@@ -1,8 +1,8 @@
 """Syntax errors in user words: lark's exceptions to `Diagnostic`s (E0101–E0106, E0108).
 
-Stage: syntax. Input: the `UnexpectedInput` that lark raised, the post-lexer's
-`LexState` (open brackets, the tokens just before the error) and the `Source`.
-Output: one `Diagnostic`.
+Stage: syntax. Input: the `UnexpectedInput` that lark raised, the lexer's
+`LexState` (open brackets, the tokens just before the error), the `Source` and
+a parser replayed up to the bad token. Output: one `Diagnostic`.
 
 Terminal names never reach the user: ``RPAR`` is shown as ``')'``, ``_NL`` as
 "end of line", ``$END`` as "end of input". What was expected comes from
@@ -23,8 +23,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
 from ..diagnostics import Diagnostic
 from ..source import Source, Span
-from .words import (AFTER_TARGET, COMPARISONS, EXPR_START, KEYWORDS, OPERATOR_KEYWORDS, OPERATORS,
-                    PUNCTUATION, STATEMENT_KEYWORDS, describe_expected, describe_found)
+from .words import (AFTER_TARGET, EXPR_START, KEYWORDS, OPERATOR_KEYWORDS, PUNCTUATION,
+                    STATEMENT_KEYWORDS, describe_expected, describe_found)
 
 if TYPE_CHECKING:
     from .lexer import LexState
@@ -238,8 +238,6 @@ def _hint(tok: Token, expected: set[str], before: Token | None, state: "LexState
         return "use '==' to compare; '=' defines a name"
     if kind == "COLON" and "DOTDOT" in expected:
         return "a range is written 'lo..hi'; ':' alone takes the whole dimension"
-    if kind in COMPARISONS and "PLUS" in expected and not COMPARISONS & expected:
-        return "comparisons do not chain: write 'a < b and b < c'"
     if before is not None and before.type == "GT" and "TILDE" in expected:
         return "bounds end at the first '>': put a comparison inside them in parentheses"
     if expected == {"LPAR"} and before is not None and before.type == "NAME":

@@ -16,6 +16,7 @@ Lark's exceptions become diagnostics in `dslppl.syntax.messages`.
 from __future__ import annotations
 
 import gc
+import importlib.util
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedInput, UnexpectedToken
@@ -49,11 +50,7 @@ def get_parser() -> Lark:
 
 
 def _has_interegular() -> bool:
-    try:
-        import interegular  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("interegular") is not None
 
 
 def parse(text: str, filename: str | None = None) -> ast.Program:

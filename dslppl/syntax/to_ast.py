@@ -10,8 +10,11 @@ intermediate parse tree. Lark gives inline callbacks no ``meta``; spans come
 from the tokens instead, which is why the grammar keeps the tokens that open or
 close a node (``LPAR``, ``RSQB``, ``DATA``, ...) as named terminals.
 
-The callbacks only build nodes (no checks): a mistake in them is a bug, never a
-user error. The file name for spans is per parse, read from `current_file`.
+The callbacks only build nodes (no name or type checks): a failure in them is a
+bug, never a user error, with one exception. Expressions arrive as flat rows of
+operands and operators (see the grammar) and `precedence.build_expression` shapes
+them; it raises `ChainedComparison` for ``a < b < c``, which `parse` reports.
+The file name for spans is per parse and per thread (`set_current_file`).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from lark import Token, Transformer
 from ..source import Span
 from . import ast
 from .precedence import build_expression
+
 
 class _PerThread(threading.local):
     file: str | None = None  # the file name of the parse running in this thread

@@ -11,7 +11,7 @@ from dslppl.syntax import ast, parse, pretty, pretty_expr
 from dslppl.syntax.ast import Binary, Name, Number, Unary
 from syntax_helpers import CORPUS, corpus_files, expressions, programs, random_program, same_tree
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def wrap(expr: ast.Node) -> ast.Program:
@@ -32,7 +32,7 @@ def test_repository_models_round_trip(path):
     assert same_tree(parse(pretty(program)), program)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs)
 def test_generated_programs_round_trip(program):
     assert same_tree(parse(pretty(program)), program)
@@ -131,7 +131,7 @@ def test_deep_trees_print_without_recursion():
         right = Binary("^", Name("a"), Unary("-", right))
     assert pretty_expr(right).startswith("a ^ -a ^ -a")
     nested_plates = ast.Assign(ast.Target(Name("x")), Number(1))
-    for _ in range(3000):
+    for _ in range(1000):
         nested_plates = ast.Plate(Name("j"), ast.Domain(None, Name("J")), (nested_plates,))
     program = ast.Program(ast.ModelBlock(Name("m"), (nested_plates,)))
     assert same_tree(parse(pretty(program)), program)
