@@ -15,6 +15,8 @@ matrix products of scalars (E0503).
 """
 from __future__ import annotations
 
+import networkx as nx
+
 from ..diagnostics import DiagnosticSink
 from ..library import DISTRIBUTIONS, FUNCTIONS
 from ..library.functions import Kind as FnKind
@@ -218,12 +220,23 @@ class Ranks:
 def check_ranks(variables: dict[str, Variable], sink: DiagnosticSink, outer: Ranks | None = None) -> Ranks:
     """Compute every variable's element rank, reporting index and product errors."""
     ranks = Ranks(variables, sink, outer)
-    for variable in variables.values():
+    for variable in _dependency_order(variables):  # parents first: no recursion along chains
         variable.rank = ranks.element(variable)
+    for variable in variables.values():
         for piece in variable.pieces:
             for expr in expressions(piece):
                 ranks.of(expr)
     return ranks
+
+
+def _dependency_order(variables: dict[str, Variable]) -> list[Variable]:
+    graph = nx.DiGraph()
+    graph.add_nodes_from(variables)
+    graph.add_edges_from((p, v.name) for v in variables.values() for p in v.parents if p in variables)
+    try:
+        return [variables[name] for name in nx.topological_sort(graph)]
+    except nx.NetworkXUnfeasible:  # a cycle: the graph stage reports it
+        return list(variables.values())
 
 
 def expressions(piece) -> list[ast.Node]:

@@ -223,16 +223,24 @@ class Program(Node):
     guide: GuideBlock | None = None
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """Names of the fields that may hold nodes (cached: ``fields`` is slow on hot paths)."""
+    if cls not in _FIELDS:
+        _FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name != "span")
+    return _FIELDS[cls]
+
+
 def children(node: Node) -> Iterator[Node]:
     """The direct child nodes of ``node``, in field order.
 
     >>> [c.id for c in children(Binary("+", Name("a"), Name("b")))]
     ['a', 'b']
     """
-    for f in fields(node):
-        if f.name == "span":
-            continue
-        value = getattr(node, f.name)
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
         if isinstance(value, Node):
             yield value
         elif isinstance(value, tuple):
