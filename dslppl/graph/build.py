@@ -96,7 +96,7 @@ def _dependencies(variable: Variable, dag: nx.DiGraph, names: set[str]) -> tuple
         read.update(r.name for r in reads_of(parts, names))
     parents = set(variable.parents) & names
     edges = parents & read
-    lagged = set(variable.lagged) & names - {variable.name}
+    lagged = (set(variable.lagged) & names) - {variable.name}
     return edges, lagged, (parents - edges) | (set(variable.sizes) & names)
 
 

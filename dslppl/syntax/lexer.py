@@ -101,7 +101,7 @@ def tokens(text: str, state: LexState):
 
 def _scan(text: str, state: LexState | None):
     """One loop for both: scanning and the newline rules are fused for speed."""
-    match = _PATTERN.match
+    match, new = _PATTERN.match, _token
     pos, line, line_start, end = 0, 1, 0, len(text)
     brackets = state.brackets if state is not None else []
     pending = None  # a statement separator (newline or ';') not yet emitted
@@ -120,7 +120,7 @@ def _scan(text: str, state: LexState | None):
         column = start - line_start + 1
         if kind == "newline":
             kind = "_NL"
-            tok = Token(kind, value, start, line, column, line + 1, 1, stop)
+            tok = new(kind, value, start, line, column, line + 1, 1, stop)
             line += 1
             line_start = stop
         else:
@@ -128,9 +128,9 @@ def _scan(text: str, state: LexState | None):
                 kind = OPERATORS[value]
             elif kind == "NAME":
                 kind = KEYWORDS.get(value, "NAME")
-            elif len(value) > _INT_DIGITS and _INT_DIGITS:
+            elif len(value) > _INT_DIGITS > 0:
                 _check_number(value, start, line, column)
-            tok = Token(kind, value, start, line, column, line, column + stop - start, stop)
+            tok = new(kind, value, start, line, column, line, column + stop - start, stop)
         pos = stop
         if state is None:
             yield tok
@@ -146,22 +146,36 @@ def _scan(text: str, state: LexState | None):
             continue
         if pending is not None:
             if kind != "LBRACE" or pending == ";":
+                previous_kind = "_NL"
                 yield _emit(pending, state)
             pending = None
         if kind in OPENERS:
             brackets.append(tok)
         elif kind in CLOSERS and brackets and brackets[-1].type == CLOSERS[kind]:
             brackets.pop()
+        if previous_kind in _STATEMENT_ENDS:
+            state.statement_start = tok
         previous_kind = kind
-        yield _emit(tok, state)
+        state.previous, state.current = state.current, tok
+        yield tok
         state.newline_before = False
 
 
 def _emit(tok: Token, state: LexState) -> Token:
-    current = state.current
-    if current is None or current.type in _STATEMENT_ENDS:
-        state.statement_start = tok
-    state.previous, state.current = current, tok
+    """Record ``tok`` as the token handed to the parser (for the separators' path)."""
+    state.previous, state.current = state.current, tok
+    return tok
+
+
+def _token(type_, value, start_pos, line, column, end_line, end_column, end_pos, _new=str.__new__):
+    """``Token(type_, value, ...)`` without its keyword-handling constructor (3x faster).
+
+    Sets exactly the attributes of `lark.Token`; the lexer makes ~10^5 of these for a
+    large model. tests/syntax compares every field with lark's own lexer.
+    """
+    tok = _new(Token, value)
+    tok.type, tok.value, tok.start_pos, tok.end_pos = type_, value, start_pos, end_pos
+    tok.line, tok.column, tok.end_line, tok.end_column = line, column, end_line, end_column
     return tok
 
 

@@ -43,6 +43,7 @@ CASES = [
     ("model m { }\nguide { }\nguide { }\n", "E0107", (3, 1), "at most one guide block"),
     (M.format("  mu + 1"), "E0108", (2, 3), "not a statement"),
     (M.format("  mu"), "E0108", (2, 3), "not a statement"),
+    (M.format("  a = 1\n  b ~ N(0); mu + 1"), "E0108", (3, 13), "not a statement"),
     (M.format("  1 + mu"), "E0108", (2, 3), "not a statement"),
     (M.format("  f(x)"), "E0108", (2, 3), "not a statement"),
     (M.format("  mu == 1"), "E0108", (2, 3), "not a statement"),
