@@ -39,6 +39,9 @@ _CHAR_HINTS = {
 }
 _CLOSER = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 _OPENER_OF = {close: open_ for open_, close in _CLOSER.items()}
+# Stan type names: `real<lower=0> sigma` is a Stan declaration.
+_TYPE_WORDS = {"real", "int", "bool", "positive", "probability", "simplex", "ordered", "cov",
+               "corr_cholesky", "vector", "row_vector", "matrix", "array", "cov_matrix", "cholesky_factor_corr"}
 # The rest of a line that starts a definition: `x ~`, `x =`, `x:`, `x[i] ~` ...
 _DEFINITION_REST = re.compile(r"\s*(\[[^\]]*\])?\s*(~|=(?!=)|:)")
 
@@ -172,6 +175,10 @@ def _not_a_statement(tok, probe, state, source) -> Diagnostic | None:
         hint = "use '=' to define a name; '==' compares two values"
     elif after_target and first == "if":
         hint = "there is no 'if' statement; use where(condition, a, b) for a conditional value"
+    elif after_target and first == "target":
+        hint = "add to the log density with 'factor NAME = EXPR' (Stan's 'target +=')"
+    elif after_target and first in _TYPE_WORDS and tok.type in ("NAME", "LT"):
+        hint = f"declarations are written 'NAME: TYPE', e.g. 'sigma: {first}'"
     else:
         hint = "a statement defines something: 'x ~ Dist(...)', 'x = expr', 'x: type' or 'factor f = expr'"
     message = ("expected '~', '=' or ':' after the name; an expression on its own is not a statement"
@@ -242,6 +249,8 @@ def _hint(tok: Token, expected: set[str], before: Token | None, state: "LexState
         return "bounds end at the first '>': put a comparison inside them in parentheses"
     if expected == {"LPAR"} and before is not None and before.type == "NAME":
         return f"a distribution takes arguments: '{before}(...)'"
+    if kind == "FOR" and "_NL" in expected:
+        return "to repeat a statement over an index, put it in 'plate i in N { ... }'"
     if "_NL" in expected and (kind in ("NAME", "NUMBER") or kind in KEYWORDS):
         return "put each statement on its own line, or separate statements with ';'"
     return None

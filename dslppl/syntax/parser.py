@@ -26,7 +26,7 @@ from ..source import Source, Span
 from . import ast
 from .lexer import DslLexer, LiteralError, start_state
 from .messages import diagnose, end_span
-from .precedence import ChainedComparison
+from .precedence import ExpressionError
 from .to_ast import AstBuilder, set_current_file
 
 _parser: Lark | None = None
@@ -82,11 +82,9 @@ def parse(text: str, filename: str | None = None) -> ast.Program:
         raise DslError([diagnose(exc, state, source, before)], source) from None
     except LiteralError as exc:
         raise DslError([Diagnostic("E0101", exc.message, _span(exc.token, filename))], source) from None
-    except ChainedComparison as exc:
-        raise DslError([Diagnostic(
-            "E0101", f"comparisons do not chain: '{exc.second}' follows '{exc.first}'",
-            _span(exc.second, filename), hint=f"write 'a {exc.first} b and b {exc.second} c', or use parentheses",
-        )], source) from None
+    except ExpressionError as exc:
+        raise DslError([Diagnostic("E0101", exc.message, _span(exc.token, filename), hint=exc.hint)],
+                       source) from None
     finally:
         set_current_file(None)
         if collecting:
@@ -107,7 +105,7 @@ def _parser_before(text: str, bad: Token):
         for tok in interactive.iter_parse():  # yields each token before feeding it
             if tok.type == bad.type and tok.start_pos == bad.start_pos:
                 break
-    except (UnexpectedInput, LiteralError, ChainedComparison):
+    except (UnexpectedInput, LiteralError, ExpressionError):
         return None  # cannot happen before `bad`; fall back to lark's own state
     return interactive
 

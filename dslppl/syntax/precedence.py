@@ -22,12 +22,16 @@ BINARY_LEVEL = {"or": OR, "and": AND, "<": COMPARE, "<=": COMPARE, ">": COMPARE,
 PREFIX_LEVEL = {"-": NEG, "not": NOT}
 
 
-class ChainedComparison(Exception):
-    """``a < b < c``: comparisons do not associate. Raised while building; `parse` reports it."""
+class ExpressionError(Exception):
+    """A row that the precedence ladder rejects; raised while building, reported by `parse`.
 
-    def __init__(self, first: Token, second: Token):
-        super().__init__("comparisons do not chain")
-        self.first, self.second = first, second
+    ``a < b < c`` (comparisons do not chain) and ``a + not b`` (``not`` binds looser
+    than ``+``, so it needs parentheses there, as in Python).
+    """
+
+    def __init__(self, token: Token, message: str, hint: str):
+        super().__init__(message)
+        self.token, self.message, self.hint = token, message, hint
 
 
 def level(node: ast.Node) -> int:
@@ -75,6 +79,10 @@ def build_expression(row: list, make_span) -> ast.Node:
     for item in row:
         if want_operand:
             if isinstance(item, Token):
+                if item == "not" and pending and pending[-1][1] > NOT:
+                    raise ExpressionError(
+                        item, f"'not' cannot follow '{pending[-1][0]}' without parentheses",
+                        f"'not' binds looser than '{pending[-1][0]}': write '(not ...)'")
                 pending.append((item, PREFIX_LEVEL[item], True))
             else:
                 operands.append(item)
@@ -87,7 +95,9 @@ def build_expression(row: list, make_span) -> ast.Node:
         while pending and (pending[-1][1] > lvl or (pending[-1][1] == lvl and lvl not in (POW, COMPARE))):
             reduce_top()
         if lvl == COMPARE and pending and pending[-1][1] == COMPARE and not pending[-1][2]:
-            raise ChainedComparison(pending[-1][0], item)
+            first = pending[-1][0]
+            raise ExpressionError(item, f"comparisons do not chain: '{item}' follows '{first}'",
+                                  f"write 'a {first} b and b {item} c', or use parentheses")
         pending.append((item, lvl, False))
         want_operand = True
     while pending:

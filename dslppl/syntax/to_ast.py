@@ -13,7 +13,8 @@ close a node (``LPAR``, ``RSQB``, ``DATA``, ...) as named terminals.
 The callbacks only build nodes (no name or type checks): a failure in them is a
 bug, never a user error, with one exception. Expressions arrive as flat rows of
 operands and operators (see the grammar) and `precedence.build_expression` shapes
-them; it raises `ChainedComparison` for ``a < b < c``, which `parse` reports.
+them; it raises `ExpressionError` for ``a < b < c`` and ``a + not b``, which
+`parse` reports.
 The file name for spans is per parse and per thread (`set_current_file`).
 """
 from __future__ import annotations

@@ -90,6 +90,11 @@ HINTS = [
     (M.format("  y = 1 x = 2"), "own line"),
     (M.format("  x: real<lower=a > b> ~ N(0)"), "parentheses"),
     (M.format("  mu ~ Normal"), "'Normal(...)'"),
+    (M.format("  real<lower=0> sigma"), "'NAME: TYPE'"),
+    (M.format("  vector[N] y"), "'NAME: TYPE'"),
+    (M.format("  target += normal_lpdf(y | mu, 1)"), "factor"),
+    (M.format("  for t in 1:T { }"), "'lo..hi'"),
+    (M.format("  y ~ Normal(0, 1))"), "no '(' is open"),
 ]
 
 
