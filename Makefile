@@ -45,3 +45,23 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info
+
+# The wheel works outside the checkout: build it, install it into a throwaway
+# venv (torch==2.13.0 first, the CPU build on this disk), and check a model from
+# a directory outside the repository, so the grammar is read from the installed
+# package. `rm -rf build` first: a stale build/lib would put deleted modules in
+# the wheel.
+.PHONY: wheel-check
+wheel-check: setup
+	rm -rf build
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PY) -m build --wheel --outdir "$$tmp/dist" . >"$$tmp/build.log" 2>&1 || { tail -n 40 "$$tmp/build.log"; exit 1; }; \
+	rm -rf build; \
+	python3 -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install -q torch==2.13.0; \
+	"$$tmp/venv/bin/python" -m pip install -q "$$tmp"/dist/dslppl-*.whl; \
+	cd "$$tmp"; \
+	"$$tmp/venv/bin/python" -c "import dslppl.grammar, sys; sys.exit(not dslppl.grammar.__file__.startswith('$$tmp/venv/'))" \
+	  || { echo "wheel-check: dslppl was not imported from the fresh venv"; exit 1; }; \
+	"$$tmp/venv/bin/dslppl" check "$(CURDIR)/$(EXAMPLE).ppl"; \
+	echo "wheel-check: ok ($$(basename "$$tmp"/dist/*.whl))"

@@ -171,7 +171,7 @@ def _excerpt(span: Span | None, source: Source | None) -> list[str]:
     if span is None or source is None or span.line < 1:
         return []
     text = source.line_text(span.line)
-    if span.line > len(source.text.splitlines()) and not text:
+    if not text and (span.line > len(source.lines()) or not source.text.strip()):
         return []
     end = span.end_column if span.end_line == span.line else len(text) + 1
     start = max(span.column, 1)

@@ -37,14 +37,18 @@ class Source:
     text: str
     name: str | None = None
 
+    def lines(self) -> list[str]:
+        """The text's lines, split at newlines only (a form feed is whitespace, not a line break)."""
+        return [line.rstrip("\r") for line in self.text.split("\n")]
+
     def line_text(self, line: int) -> str:
-        lines = self.text.splitlines()
+        lines = self.lines()
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
     def end_span(self) -> Span:
         """A zero-width span just after the last character that is not blank."""
         stripped = self.text.rstrip()
-        lines = stripped.splitlines() or [""]
+        lines = [line.rstrip("\r") for line in stripped.split("\n")]
         line, column = len(lines), len(lines[-1]) + 1
         return Span(self.name, line, column, line, column + 1)
 

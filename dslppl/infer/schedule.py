@@ -3,9 +3,11 @@
 A fit runs in two phases:
 
 1. *optimise* at the base learning rate. Every ``window`` steps the mean loss
-   of the last window is compared with the one before; once it has stopped
-   falling by more than twice its standard error (the smoothed ELBO is flat
-   up to noise), or when only ``tail`` steps are left, the fit moves on;
+   of the last window is compared with that of the window ``lag`` windows
+   earlier; once it has fallen by less than twice its standard error at two
+   checks in a row (the smoothed ELBO is flat up to noise; slow drifts over
+   the lag still count as progress), or when only ``tail`` steps are left,
+   the fit moves on;
 2. the *tail*: ``tail`` more steps while the learning rate decays
    geometrically to ``final_lr_factor`` times the base rate, and the
    parameters are averaged (Polyak-Ruppert); the average is the result.
@@ -15,10 +17,11 @@ optimum; the decay makes the last iterates, and so the average, settle.
 
 >>> s = Schedule(steps=1000, lr=0.01)
 >>> s.window, s.tail, s.end
-(25, 250, 1000)
->>> s.observe([1.0] * 100, 100)   # a flat loss: the tail starts now
->>> s.tail_start, s.end, round(s.lr_at(225), 4)
-(100, 350, 0.0032)
+(50, 250, 1000)
+>>> for t in (200, 250):  # a flat loss, twice: the tail starts
+...     s.observe([1.0] * t, t)
+>>> s.tail_start, s.end, round(s.lr_at(375), 4)
+(250, 500, 0.0032)
 """
 from __future__ import annotations
 
@@ -35,16 +38,18 @@ class Schedule:
     steps: int
     lr: float
     final_lr_factor: float = 0.1
-    window: int = 0          # 0: max(25, steps // 40)
+    window: int = 0          # 0: max(50, steps // 20)
+    lag: int = 3             # windows between the two compared
     tail: int = 0            # 0: max(50, steps // 4)
-    min_steps: int = 0       # 0: 4 windows
+    min_steps: int = 0       # 0: lag + 1 windows
     tail_start: int | None = None
     end: int = 0
+    flat_checks: int = 0     # consecutive checks that found the loss flat
 
     def __post_init__(self) -> None:
-        self.window = self.window or max(25, self.steps // 40)
+        self.window = self.window or max(50, self.steps // 20)
         self.tail = min(self.tail or max(50, self.steps // 4), self.steps)
-        self.min_steps = self.min_steps or 4 * self.window
+        self.min_steps = self.min_steps or (self.lag + 1) * self.window
         self.end = self.end or self.steps
 
     @property
@@ -55,7 +60,9 @@ class Schedule:
         """Called after ``step`` steps (a multiple of ``window``): maybe start the tail."""
         if self.in_tail:
             return
-        if step >= self.steps - self.tail or (step >= self.min_steps and _flat(losses, self.window)):
+        flat = step >= self.min_steps and _flat(losses, self.window, self.lag * self.window)
+        self.flat_checks = self.flat_checks + 1 if flat else 0
+        if step >= self.steps - self.tail or self.flat_checks >= 2:
             self.tail_start = step
             self.end = min(self.steps, step + self.tail)
 
@@ -70,11 +77,11 @@ class Schedule:
         return asdict(self)
 
 
-def _flat(losses: list[float], w: int) -> bool:
-    """Whether the last window's mean loss is within 2 standard errors of the one before."""
-    if len(losses) < 2 * w:
+def _flat(losses: list[float], w: int, lag: int) -> bool:
+    """Whether the last window's mean loss is within 2 standard errors of the one ``lag`` earlier."""
+    if len(losses) < lag + w:
         return False
-    prev, cur = losses[-2 * w:-w], losses[-w:]
+    prev, cur = losses[-lag - w:-lag], losses[-w:]
     m_prev, m_cur = sum(prev) / w, sum(cur) / w
     var = (sum((x - m_prev) ** 2 for x in prev) + sum((x - m_cur) ** 2 for x in cur)) / (w - 1)
     return m_prev - m_cur <= 2 * math.sqrt(var / w)

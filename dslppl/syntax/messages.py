@@ -97,13 +97,20 @@ def line_text(source: Source, line: int) -> str:
 
     (`Source.line_text` uses `str.splitlines`, which also splits at form feeds and
     other Unicode line boundaries that the language treats as spaces.)
+
+    >>> line_text(Source("a\\x0cb\\r\\nc"), 2)
+    'c'
     """
     lines = source.text.split("\n")
     return lines[line - 1].rstrip("\r") if 0 < line <= len(lines) else ""
 
 
 def end_span(source: Source) -> Span:
-    """Just after the last character that is not blank (line numbers as the lexer counts)."""
+    """Just after the last character that is not blank (line numbers as the lexer counts).
+
+    >>> end_span(Source("model m {\\n  mu ~\\n\\n", "m.ppl"))
+    Span(file='m.ppl', line=2, column=7, end_line=2, end_column=8)
+    """
     lines = source.text.rstrip().split("\n")
     line, column = len(lines), len(lines[-1]) + 1
     return Span(source.name, line, column, line, column + 1)

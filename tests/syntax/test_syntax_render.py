@@ -94,8 +94,6 @@ def test_many_diagnostics_are_capped():
     assert err.render().splitlines()[-1] == "... and 5 more"
 
 
-@pytest.mark.xfail(reason="Source.line_text splits on every Unicode line boundary (str.splitlines), "
-                          "the lexer only on '\\n': a form feed shifts the excerpt", strict=False)
 def test_form_feed_does_not_shift_lines():
     with pytest.raises(DslError) as info:
         parse("model m {\n  # page\x0cbreak\n  y = $\n}\n", "m.ppl")

@@ -11,7 +11,7 @@ from dslppl.syntax import ast, parse, pretty, pretty_expr
 from dslppl.syntax.ast import Binary, Name, Number, Unary
 from syntax_helpers import CORPUS, corpus_files, expressions, programs, random_program, same_tree
 
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def wrap(expr: ast.Node) -> ast.Program:

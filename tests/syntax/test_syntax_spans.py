@@ -114,3 +114,15 @@ def test_domain_and_slice_spans():
 def test_file_name_defaults_to_none():
     program = parse(CORPUS["one_line"])
     assert program.model.span.file is None
+
+
+def test_threads_keep_their_own_file_names():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(i: int) -> set:
+        program = parse(CORPUS["bounds_and_loops"], f"f{i}.ppl")
+        return {node.span.file for node in ast.walk(program)}
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, range(16)))
+    assert results == [{f"f{i}.ppl"} for i in range(16)]
