@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .check import CheckedModel, check
+from .gcpause import collector_paused
 from .graph import ModelGraph, build_graph
 from .source import Source
 from .syntax import parse
@@ -23,12 +24,13 @@ def front_end(text: str, filename: str | None = None, dump: Dump | None = None
               ) -> tuple[CheckedModel, ModelGraph]:
     """Parse, check and build the graph of a model; `DslError` on the first failing stage."""
     source = Source(text, filename)
-    program = parse(text, filename)
-    _dump(dump, "ast", program)
-    checked = check(program, source)
-    _dump(dump, "checked", checked)
-    graph = build_graph(checked, source)
-    _dump(dump, "graph", graph)
+    with collector_paused():
+        program = parse(text, filename)
+        _dump(dump, "ast", program)
+        checked = check(program, source)
+        _dump(dump, "checked", checked)
+        graph = build_graph(checked, source)
+        _dump(dump, "graph", graph)
     return checked, graph
 
 

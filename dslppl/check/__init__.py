@@ -16,6 +16,7 @@ one starts, since later passes assume earlier ones succeeded:
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic, DiagnosticSink
+from ..gcpause import collector_paused
 from ..source import Source
 from ..syntax import ast
 from .calls import check_calls
@@ -32,9 +33,14 @@ __all__ = ["check", "CheckedModel", "Frame", "Kind", "Piece", "Ranks", "Variable
 
 def check(program: ast.Program, source: Source | None = None) -> CheckedModel:
     """Check a parsed program; raise `DslError` with every diagnostic of the first failing pass."""
+    with collector_paused():
+        return _check(program, source)
+
+
+def _check(program: ast.Program, source: Source | None) -> CheckedModel:
     sink = DiagnosticSink()
-    variables, plates = _check_block(program.model.body, sink, source)
-    model = CheckedModel(program.model.name.id, program, variables, plates)
+    variables, plates, ranks = _check_block(program.model.body, sink, source)
+    model = CheckedModel(program.model.name.id, program, variables, plates, ranks=ranks)
     if program.guide is not None:
         model.guide = _check_guide_block(program, model, sink, source)
     model.warnings = tuple(sink.warnings) + tuple(_warnings(model))
@@ -49,17 +55,17 @@ def _check_block(body, sink: DiagnosticSink, source: Source | None, *, guide: bo
     resolve(variables, sink, outer_names)
     check_calls(variables, sink)
     sink.raise_if_errors(source)
-    check_ranks(variables, sink, Ranks(outer.variables) if outer else None)
+    ranks = check_ranks(variables, sink, outer.ranks if outer else None)
     check_plate_reads(variables, sink)
     check_supports(variables, sink)
     sink.raise_if_errors(source)
-    return variables, plates
+    return variables, plates, ranks
 
 
 def _check_guide_block(program: ast.Program, model: CheckedModel, sink: DiagnosticSink,
                        source: Source | None) -> CheckedModel:
-    variables, plates = _check_block(program.guide.body, sink, source, guide=True, outer=model)
-    guide = CheckedModel(f"{model.name}.guide", program, variables, plates)
+    variables, plates, ranks = _check_block(program.guide.body, sink, source, guide=True, outer=model)
+    guide = CheckedModel(f"{model.name}.guide", program, variables, plates, ranks=ranks)
     check_guide(model, guide, program.guide, sink)
     sink.raise_if_errors(source)
     return guide

@@ -128,6 +128,7 @@ class CheckedModel:
     plates: dict[str, Frame]             # plate index -> frame (one domain per plate name)
     guide: "CheckedModel | None" = None
     warnings: tuple = ()
+    ranks: object = None  # the checker's `Ranks`, memoised per AST node; the code generator reuses it
 
     def of_kind(self, *kinds: Kind) -> list[Variable]:
         return [v for v in self.variables.values() if v.kind in kinds]

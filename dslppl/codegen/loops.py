@@ -38,12 +38,12 @@ def loop_units(checked: CheckedModel) -> list[list[Variable]]:
         for piece in variable.pieces:
             for loop in piece.loops:
                 graph.add_edge(variable.name, ("loop", loop.index, id(loop.span)))
-    order = list(checked.variables)
+    position = {name: i for i, name in enumerate(checked.variables)}
     units = []
     for component in nx.connected_components(graph):
-        names = sorted((n for n in component if isinstance(n, str)), key=order.index)
+        names = sorted((n for n in component if isinstance(n, str)), key=position.__getitem__)
         units.append([checked.variables[n] for n in names])
-    return sorted(units, key=lambda unit: order.index(unit[0].name))
+    return sorted(units, key=lambda unit: position[unit[0].name])
 
 
 def _unit_order(unit: list[Variable]) -> list[Variable]:
@@ -114,9 +114,8 @@ class LoopWriter:
         # drawing: an unrolled loop over a Python list of elements
         symbol.sequence = symbols.fresh("l")
         lines = [f"def {draw}():", f"    {symbol.sequence} = [None] * {size}"]
-        lines += self._steps(variable, loop, lambda piece, ctx: (
-            f"{symbol.sequence}[{writer.emit.index(piece.target.indices[0], ctx).code}] = "
-            f"{self._piece_distribution(variable, piece, ctx, support, bounds)}.sample()"), indent="    ")
+        lines += self._steps(variable, loop, lambda piece, ctx: self._draw_step(
+            variable, piece, ctx, support, bounds), indent="    ")
         lines.append(f"    return _rt.stack_pieces({symbol.sequence}, {variable.name!r})")
         symbol.sequence = None
         # scoring: every piece vectorized over its loop, given the whole array
@@ -126,25 +125,35 @@ class LoopWriter:
             dist = writer._distribution(variable, piece, ctx)
             value = writer.emit.value(target_read(piece), ctx)
             terms.append(f"{dist.code}.log_prob({value.code}).sum()")
-        lines += [f"def {score}({py}):", f"    return {' + '.join(terms)}"]
+        temporaries = writer.emit.take_pending()
+        lines += [f"def {score}({py}):"] + [f"    {t}" for t in temporaries]
+        lines.append(f"    return {' + '.join(terms)}")
         for line in lines:
             writer.out.model.add(1, line)
         site = f"_rt.Chain({draw}, {score}, {element}, _rt.shape({size}), {variable.rank})"
         writer.out.model.add(1, f"{py} = sample({variable.name!r}, {site})")
         writer._read_latent(variable, support, bounds, Context())
-        writer.out.potential.add(1, f"_lp = _lp + {' + '.join(terms)}")
+        for line in temporaries + [f"_lp = _lp + {' + '.join(terms)}"]:
+            writer.out.potential.add(1, line)
 
-    def _steps(self, variable: Variable, loop, line_of, indent: str) -> list[str]:
+    def _steps(self, variable: Variable, loop, lines_of, indent: str) -> list[str]:
         """Lines for the pieces before the loop, then the loop over the others."""
         writer = self.writer
-        lines = [indent + line_of(p, Context()) for p in variable.pieces if not p.loops]
+        lines = [indent + line for p in variable.pieces if not p.loops for line in lines_of(p, Context())]
         step = writer.symbols.fresh("t")
         lo = writer.emit.index(loop.domain.lo, Context()).code if loop.domain.lo is not None else "0"
         hi = writer.emit.index(loop.domain.hi, Context()).code
         lines.append(f"{indent}for {step} in range({_int(lo)}, {_int(hi)}):")
         ctx = Context((), ((loop.index, step),))
-        lines += [f"{indent}    " + line_of(p, ctx) for p in variable.pieces if p.loops]
+        lines += [f"{indent}    " + line for p in variable.pieces if p.loops for line in lines_of(p, ctx)]
         return lines
+
+    def _draw_step(self, variable: Variable, piece: Piece, ctx: Context, support, bounds) -> list[str]:
+        """One element drawn: ``x[t] = <its distribution>.sample()``, after any temporaries."""
+        emit = self.writer.emit
+        target = f"{emit.symbols.get(variable.name).sequence}[{emit.index(piece.target.indices[0], ctx).code}]"
+        dist = self._piece_distribution(variable, piece, ctx, support, bounds)
+        return emit.take_pending() + [f"{target} = {dist}.sample()"]
 
     def _piece_distribution(self, variable: Variable, piece: Piece, ctx: Context, support, bounds) -> str:
         code = self.writer._distribution(variable, piece, ctx).code
@@ -171,7 +180,7 @@ class LoopWriter:
         for variable in built:
             for piece in variable.pieces:
                 if not piece.loops:
-                    lines.append(self._assign(variable, piece, lists[variable.name], Context()))
+                    lines += self._assign(variable, piece, lists[variable.name], Context())
         step = symbols.fresh("t")
         lo = writer.emit.index(loop.domain.lo, Context()).code if loop.domain.lo is not None else "0"
         hi = writer.emit.index(loop.domain.hi, Context()).code
@@ -180,7 +189,7 @@ class LoopWriter:
         for variable in built:
             for piece in variable.pieces:
                 if piece.loops:
-                    lines.append("    " + self._assign(variable, piece, lists[variable.name], ctx))
+                    lines += ["    " + line for line in self._assign(variable, piece, lists[variable.name], ctx)]
         for variable in built:
             symbols.get(variable.name).sequence = None
         for line in lines:
@@ -193,12 +202,12 @@ class LoopWriter:
             writer.out.potential.add(1, f"{py} = {stacked}")
             writer.out.deterministic.append(variable.name)
 
-    def _assign(self, variable: Variable, piece: Piece, target_list: str, ctx: Context) -> str:
+    def _assign(self, variable: Variable, piece: Piece, target_list: str, ctx: Context) -> list[str]:
         emit = self.writer.emit
         index = emit.index(piece.target.indices[0], ctx).code
         value = emit.value(piece.stmt.value, ctx)
         value = emit.hoisted(value, ctx, tensor=True) if value.data_only else value
-        return f"{target_list}[{index}] = {value.code}"
+        return emit.take_pending() + [f"{target_list}[{index}] = {value.code}"]
 
     def _array_size(self, variable: Variable, loop) -> str:
         """The array's length, one past the largest index any piece defines; checks at

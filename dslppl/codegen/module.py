@@ -21,6 +21,7 @@ import networkx as nx
 
 from ..check.model import CheckedModel, Variable
 from ..check.ranks import Ranks
+from ..gcpause import collector_paused
 from ..source import Source
 from .loops import loop_units
 from .mangle import mangle
@@ -55,8 +56,14 @@ class Generated:
 def generate(checked: CheckedModel, *, simulated: frozenset[str] = frozenset(),
              subsampled: frozenset[str] = frozenset(), source: Source | None = None) -> Generated:
     """Python source for ``checked`` (see the module docstring)."""
+    with collector_paused():
+        return _generate(checked, simulated, subsampled, source)
+
+
+def _generate(checked: CheckedModel, simulated: frozenset[str], subsampled: frozenset[str],
+              source: Source | None) -> Generated:
     names = mangle(checked.variables)
-    ranks = Ranks(checked.variables)
+    ranks = checked.ranks or Ranks(checked.variables)
     symbols = Symbols(checked, ranks, names, source)
     writer = ProgramWriter(checked, symbols, simulated, subsampled)
     _write_units(writer, checked)
@@ -84,7 +91,7 @@ def _guide_writer(checked: CheckedModel, model: Symbols, ranks: Ranks, source: S
     guide = checked.guide
     data = {name: model.get(name) for name in model.symbols if model.get(name).data_only}
     names = {**{n: s.py for n, s in data.items()}, **mangle(list(guide.variables), reserved=[s.py for s in data.values()])}
-    symbols = Symbols(guide, Ranks(guide.variables, outer=ranks), names, source, symbols=dict(data),
+    symbols = Symbols(guide, guide.ranks or Ranks(guide.variables, outer=ranks), names, source, symbols=dict(data),
                       prelude=model.prelude, prelude_spans=model.prelude_spans, _hoisted=model._hoisted,
                       _counter=model._counter)
     return ProgramWriter(guide, symbols, frozenset(), subsampled)
@@ -103,7 +110,8 @@ def ordered_units(checked: CheckedModel) -> list[list[Variable]]:
             for parent in variable.parents:
                 if parent in unit_of and unit_of[parent] != i:
                     graph.add_edge(unit_of[parent], i)
-    first = {i: min(list(checked.variables).index(v.name) for v in unit) for i, unit in enumerate(units)}
+    position = {name: i for i, name in enumerate(checked.variables)}
+    first = {i: min(position[v.name] for v in unit) for i, unit in enumerate(units)}
     return [units[i] for i in nx.lexicographical_topological_sort(graph, key=first.__getitem__)]
 
 

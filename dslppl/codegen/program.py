@@ -134,7 +134,15 @@ class ProgramWriter:
 
     # --- plates in model() ----------------------------------------------------------
     def enter(self, ctx: Context) -> int:
-        """Open/close ``with plate(...)`` blocks so that exactly ``ctx``'s plates are open."""
+        """Open/close ``with plate(...)`` blocks so that exactly ``ctx``'s plates are open,
+        then write the temporaries the statement's expressions need; returns the depth."""
+        depth = self._open_plates(ctx)
+        for line in self.emit.take_pending():
+            self.out.model.add(depth, line)
+            self.out.potential.add(1, line)
+        return depth
+
+    def _open_plates(self, ctx: Context) -> int:
         wanted = list(ctx.axes)
         common = 0
         while common < min(len(wanted), len(self._open)) and wanted[common] == self._open[common]:
@@ -220,9 +228,9 @@ class ProgramWriter:
         py = self.symbols.names[variable.name]
         flat = isinstance(piece.stmt, ast.Declare)
         dist = None if flat else self._distribution(variable, piece, ctx)
-        depth = self.enter(ctx)
         support = self._support(variable)
         bounds = self._bounds(support, ctx)
+        depth = self.enter(ctx)
         site = self._site(variable, dist, ctx, support, bounds)
         self.out.model.add(depth, f"{py} = sample({variable.name!r}, {site})")
         if variable.name in self.simulated:

@@ -15,7 +15,7 @@ computed once when data is bound (Stan's transformed data).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..diagnostics import DslError, Diagnostic
 from ..library import DISTRIBUTIONS, FUNCTIONS, Kind as FnKind
@@ -25,6 +25,7 @@ from .symbols import Axis, Context, Symbols
 _ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "^": "**"}
 _COMPARE = {"<", "<=", ">", ">=", "==", "!="}
 _LOGIC = {"and": "torch.logical_and", "or": "torch.logical_or"}
+_CHAIN = 40  # operations per generated expression before a temporary
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Emitter:
 
     symbols: Symbols
     hoisting: bool = True
+    pending: list[str] = field(default_factory=list)
 
     # --- entry points -----------------------------------------------------------
     def value(self, expr: ast.Expr, ctx: Context) -> Val:
@@ -128,7 +130,35 @@ class Emitter:
 
     # --- operators ------------------------------------------------------------------
     def _binary(self, node: ast.Binary, ctx: Context, index: bool) -> Val:
-        left, right = self._emit(node.left, ctx, index), self._emit(node.right, ctx, index)
+        """A chain ``a + b + c ...`` (left-deep) is walked without recursion, and every
+        `_CHAIN` operations the partial result goes to a temporary: Python's compiler
+        rejects deeper expressions."""
+        spine = []
+        while isinstance(node, ast.Binary):
+            spine.append(node)
+            node = node.left
+        acc = self._emit(node, ctx, index)
+        for count, binary in enumerate(reversed(spine), start=1):
+            acc = self._combine(binary, acc, self._emit(binary.right, ctx, index), ctx)
+            if count % _CHAIN == 0 and count < len(spine):
+                acc = self.spill(acc, ctx)
+        return acc
+
+    def spill(self, val: Val, ctx: Context) -> Val:
+        """``val`` computed into a temporary: hoisted when it reads data only, else a
+        line of the statement being written (see `take_pending`)."""
+        if val.data_only and self.hoisting:
+            return self.hoisted(val, ctx)
+        name = self.symbols.fresh("p")
+        self.pending.append(f"{name} = {val.code}")
+        return Val(name, val.axes, val.rank, val.data_only, val.literal)
+
+    def take_pending(self) -> list[str]:
+        """Temporaries the expressions emitted since the last call need, in order."""
+        lines, self.pending = self.pending, []
+        return lines
+
+    def _combine(self, node: ast.Binary, left: Val, right: Val, ctx: Context) -> Val:
         if node.op == "@":
             return self._matmul(node, left, right, ctx)
         data_only = left.data_only and right.data_only

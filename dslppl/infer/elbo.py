@@ -69,8 +69,9 @@ class Trace_ELBO:
             return self.differentiable_loss(model, guide, *args, **kwargs).item()
 
     def differentiable_loss(self, model: Callable, guide: Callable, *args, **kwargs) -> torch.Tensor:
-        """``-ELBO`` as a tensor (its gradient is right for reparameterised guides only)."""
-        return -self.elbo_terms(model, guide, *args, **kwargs)[0]
+        """``-ELBO`` as a tensor whose gradient is the surrogate's (as Pyro's)."""
+        elbo, surrogate = self.elbo_terms(model, guide, *args, **kwargs)
+        return -(elbo + (surrogate - surrogate.detach()))
 
     def loss_and_grads(self, model: Callable, guide: Callable, *args, **kwargs) -> float:
         """``-ELBO`` as a float, after back-propagating the surrogate objective."""

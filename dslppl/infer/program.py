@@ -26,7 +26,7 @@ import torch
 from torch.distributions import biject_to
 
 from ..binding.bound import BoundModel, LatentSite
-from ..runtime import Messenger, substitute, trace
+from ..runtime import Messenger, block, substitute, trace
 from ..runtime.messenger import Message
 
 __all__ = ["bind_program"]
@@ -61,7 +61,8 @@ def bind_program(model: Callable, *args, name: str = "program", dtype: torch.dty
     latents = tuple(layout.values())
 
     def run(u: torch.Tensor):
-        with _set_latents(layout, u) as setter:
+        # block: the run is a computation, not part of whatever program calls it.
+        with block(), _set_latents(layout, u) as setter:
             tr = trace(model).get_trace(*args, **kwargs)
         return tr, setter.log_jacobian
 
@@ -74,7 +75,8 @@ def bind_program(model: Callable, *args, name: str = "program", dtype: torch.dty
         return {site.name: tr.nodes[site.name].value for site in latents}
 
     def unconstrain(values) -> torch.Tensor:
-        tr = trace(substitute(model, data=values)).get_trace(*args, **kwargs)
+        with block():
+            tr = trace(substitute(model, data=values)).get_trace(*args, **kwargs)
         return torch.cat([biject_to(tr.nodes[s.name].fn.support).inv(values[s.name]).reshape(-1)
                           for s in latents]).to(dtype)
 
