@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import count
 
-from ..check.model import CheckedModel, Kind, Variable
+from ..check.model import CheckedModel, Kind
 from ..check.ranks import Ranks
 from ..source import Source
 from ..syntax import ast
@@ -57,6 +57,21 @@ class Context:
 
     def extend(self, axis: Axis) -> "Context":
         return Context(self.axes + (axis,), self.scalars)
+
+
+@dataclass(frozen=True)
+class Val:
+    """An emitted expression: its code, the axes it varies over, its rank, and whether it reads data only."""
+
+    code: str
+    axes: frozenset[str] = frozenset()
+    rank: int = 0
+    data_only: bool = True
+    literal: bool = False  # a Python number, not a tensor
+
+    @property
+    def plated(self) -> bool:
+        return bool(self.axes)
 
 
 @dataclass
