@@ -113,10 +113,13 @@ def _summary(model: Model) -> str:
 
 
 def _render(args) -> int:
-    from .render import save
+    from .render import FORMATS, save
 
     model = load(args.model)
     data = args.data if args.data else None
+    suffixes = {".dot", ".gv"} | {f".{f}" for f in FORMATS}
+    if Path(args.output).suffix.lower() not in suffixes:
+        raise UsageError(f"cannot write '{args.output}': use one of {', '.join(sorted(suffixes))}")
     graph = model.render(data, distributions=not args.no_distributions, guide=args.guide)
     save(graph, args.output)
     print(f"wrote {args.output}")

@@ -16,9 +16,9 @@ import torch
 from torch.distributions import biject_to
 
 from .. import runtime
-from ..check.model import CheckedModel
+from ..check.model import CheckedModel, Kind
 from ..codegen.module import Generated
-from ..codegen.support import Runtime, StepError
+from ..codegen.support import Initializer, Runtime, StepError
 from ..diagnostics import Diagnostic, DslError, InternalError
 from ..source import Source
 from .bound import BoundModel, LatentSite
@@ -51,6 +51,7 @@ def bind(compiled: Compiled, checked: CheckedModel, inputs: Inputs, *, dtype: to
         raise
     except Exception as error:  # noqa: BLE001 - every failure is mapped to a statement or reported as a bug
         raise _located(error, compiled, source) from None
+    _check_initial_point(model, checked, dtype, source)
     generated = compiled.generated
     latents = tuple(
         LatentSite(name, layout.shapes[name], layout.blocks[name][1], layout.blocks[name][0].start,
@@ -61,9 +62,35 @@ def bind(compiled: Compiled, checked: CheckedModel, inputs: Inputs, *, dtype: to
         constrain=constrain, unconstrain=_unconstrainer(model, latents, dtype), latents=latents, guide=guide,
         init=torch.zeros(layout.size, dtype=dtype), observed=generated.observed,
         deterministic=generated.deterministic, params=generated.params, subsample=dict(subsample or {}),
-        plate_sizes=plate_sizes(checked, inputs),
-        offsets={k: tuple(int(inputs.sizes.get(o, 0)) if not o.isdigit() else int(o) for o in v)
-                 for k, v in generated.offsets.items()})
+        plate_sizes=plate_sizes(checked, inputs), offsets=_offsets(checked, inputs))
+
+
+def _check_initial_point(model, checked: CheckedModel, dtype: torch.dtype, source: Source | None) -> None:
+    """Every site's log-density must be finite at the initial point (each latent at its
+    support's image of zero): otherwise an argument is invalid (a negative scale) or
+    data lies outside a distribution's support (E0902)."""
+    with torch.no_grad():
+        tr = runtime.trace(_initial(model, dtype)).get_trace()
+        tr.compute_log_prob()
+    errors = []
+    for name, msg in tr.nodes.items():
+        if msg.kind == "sample" and not bool(torch.isfinite(msg.log_prob).all()):
+            variable = checked.variables.get(name.split("[")[0])
+            errors.append(Diagnostic(
+                "E0902", f"'{name}' has a non-finite log-density at the initial point (latents at "
+                "their supports' centres): an argument is invalid, or a value lies outside the support",
+                variable.span if variable else None,
+                hint="check that scales are positive and observed values fit the distribution "
+                     "(counts for Poisson, 0/1 for Bernoulli, ...)"))
+    if errors:
+        raise DslError(errors, source)
+
+
+def _initial(model, dtype: torch.dtype):
+    def run():
+        with Initializer(dtype=dtype):
+            model()
+    return run
 
 
 def plate_sizes(checked: CheckedModel, inputs: Inputs) -> dict[str, int]:
@@ -75,6 +102,19 @@ def plate_sizes(checked: CheckedModel, inputs: Inputs) -> dict[str, int]:
         if lo is not None and hi is not None:
             sizes[name] = int(hi) - int(lo)
     return sizes
+
+
+def _offsets(checked: CheckedModel, inputs: Inputs) -> dict[str, tuple[int, ...]]:
+    """First index of each plate dimension, for variables defined over ``plate t in LO..HI``."""
+    offsets = {}
+    for variable in checked.variables.values():
+        if variable.sequential or variable.kind not in (Kind.LATENT, Kind.DETERMINISTIC):
+            continue
+        starts = tuple(int(evaluate(f.domain.lo, inputs.sizes) or 0) if f.domain.lo is not None else 0
+                       for f in variable.piece.plates)
+        if any(starts):
+            offsets[variable.name] = starts
+    return offsets
 
 
 def _unconstrainer(model, latents: tuple[LatentSite, ...], dtype: torch.dtype):

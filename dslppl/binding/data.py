@@ -102,11 +102,14 @@ class _Checker:
                               "it is ignored [W0101]", DataWarning, stacklevel=4)
         inputs = Inputs()
         supplied = {}
+        unreadable = set()
         for name, variable in declared.items():
             if name in data:
                 value = self._convert(variable, data[name])
                 if value is not None:
                     supplied[name] = value
+                else:
+                    unreadable.add(name)
         inputs.sizes = self._sizes(declared, supplied)
         for name, variable in declared.items():
             if name in supplied:
@@ -115,8 +118,8 @@ class _Checker:
                 inputs.values[name] = supplied[name]
             elif name in inputs.sizes:
                 inputs.values[name] = torch.tensor(float(inputs.sizes[name]), dtype=self.dtype)
-            elif variable.decl.default is not None:
-                continue  # computed by the generated prelude
+            elif variable.decl.default is not None or name in unreadable:
+                continue  # computed by the generated prelude, or reported already
             elif variable.kind is Kind.OBSERVED and allow_missing_observed:
                 inputs.missing_observed.append(name)
             else:

@@ -12,7 +12,9 @@ from typing import Iterable, Iterator
 from ..diagnostics import DiagnosticSink, did_you_mean
 from ..library import DISTRIBUTIONS, FUNCTIONS
 from ..syntax import ast
+from ..syntax.pretty import pretty_expr
 from .model import Piece, Variable
+from .steps import step_offset
 
 
 def free_names(node: ast.Node, bound: frozenset[str] = frozenset()) -> Iterator[ast.Name]:
@@ -75,7 +77,7 @@ def resolve(variables: dict[str, Variable], sink: DiagnosticSink,
         lagged: set[str] = set()
         for piece in variable.pieces:
             indices = frozenset(f.index for f in piece.frames)
-            same_step, earlier = _loop_reads(piece, variables)
+            same_step, earlier = _loop_reads(piece, variables, sink)
             lagged |= earlier
             reads = set(_reads(value_nodes(piece), indices, visible, sink))
             parents |= reads - (earlier - same_step)
@@ -87,10 +89,12 @@ def resolve(variables: dict[str, Variable], sink: DiagnosticSink,
         variable.sizes = frozenset(sizes - parents)
 
 
-def _loop_reads(piece: Piece, variables: dict[str, Variable]) -> tuple[set[str], set[str]]:
+def _loop_reads(piece: Piece, variables: dict[str, Variable],
+                sink: DiagnosticSink) -> tuple[set[str], set[str]]:
     """Arrays built by a loop around ``piece``, read at the same step (``err[t]``) or
-    at another one (``err[t - 1]``, ``x[0]``). Reads at another step are not
-    dependencies between variables: they are the loop's sequential structure."""
+    at an earlier one (``err[t - 1]``, ``x[0]``). Earlier reads are not dependencies
+    between variables: they are the loop's sequential structure. A read of a later
+    step is an error (E0411)."""
     same, other = set(), set()
     for loop in piece.loops:
         built = {name: _loop_position(v, loop) for name, v in variables.items()}
@@ -98,21 +102,26 @@ def _loop_reads(piece: Piece, variables: dict[str, Variable]) -> tuple[set[str],
         for node in value_nodes(piece):
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Index) and isinstance(sub.base, ast.Name) and sub.base.id in built:
-                    position = built[sub.base.id]
+                    position, shift = built[sub.base.id]
                     index = sub.indices[position] if position < len(sub.indices) else None
-                    at_step = isinstance(index, ast.Name) and index.id == loop.index
-                    (same if at_step else other).add(sub.base.id)
+                    offset = step_offset(index, loop.index) if index is not None else None
+                    if offset is not None and offset > shift:
+                        sink.error("E0411", f"'{pretty_expr(sub)}' is built by a later step of loop "
+                                   f"'{loop.index}'", sub.span,
+                                   hint="a step may read the elements of earlier steps only")
+                    (same if offset == shift else other).add(sub.base.id)
     return same, other
 
 
-def _loop_position(variable: Variable, loop) -> int | None:
-    """Which index of ``variable`` runs over ``loop``, if a piece of it is defined there."""
+def _loop_position(variable: Variable, loop) -> tuple[int, int] | None:
+    """Which index of ``variable`` runs over ``loop`` and its shift (``x[t + 1]``: 1), if a
+    piece of it is defined in that loop."""
     for piece in variable.pieces:
         if any(f.index == loop.index and f.span == loop.span for f in piece.loops) and piece.target:
             for position, index in enumerate(piece.target.indices):
-                names = {n.id for n in ast.walk(index) if isinstance(n, ast.Name)}
-                if loop.index in names:
-                    return position
+                offset = step_offset(index, loop.index)
+                if offset is not None:
+                    return position, offset
     return None
 
 

@@ -322,6 +322,8 @@ class ProgramWriter:
         ctx = self.context(variable.piece.frames)
         py = self.symbols.names[variable.name]
         val = self.emit.value(variable.value, ctx)
+        if val.literal:  # a number: every site value is a tensor
+            val = Val(f"_rt.tensor({val.code})", val.axes, val.rank, val.data_only)
         code = self._fill(val, ctx)
         symbol = self.symbols.get(variable.name)
         if symbol.data_only:

@@ -216,7 +216,7 @@ class Runtime:
     def discover(self, model: Callable[[], None], names: tuple[str, ...]) -> Layout:
         """Run ``model`` once, setting each latent to the image of zero under its
         support's bijection, and record where each latent goes in the flat vector."""
-        initializer = _Initializer(set(names), self.dtype)
+        initializer = Initializer(set(names), self.dtype)
         with runtime.trace() as tracer, initializer:
             model()
         layout = Layout()
@@ -234,17 +234,20 @@ class Runtime:
         return layout
 
 
-class _Initializer(runtime.Messenger):
-    """Sets unobserved latent sites to a valid point: the support's image of zero."""
+class Initializer(runtime.Messenger):
+    """Sets unobserved latent sites (all, or those in ``names``) to a valid point: the
+    image of zero under their support's bijection."""
 
-    def __init__(self, names: set[str], dtype: torch.dtype):
+    def __init__(self, names: set[str] | None = None, dtype: torch.dtype = torch.float64):
         super().__init__()
         self.names = names
         self.dtype = dtype
         self.unconstrained: dict[str, torch.Size] = {}
 
     def process_message(self, msg) -> None:
-        if msg.kind != "sample" or msg.is_observed or msg.name not in self.names or msg.value is not None:
+        if msg.kind != "sample" or msg.is_observed or msg.value is not None:
+            return
+        if (self.names is not None and msg.name not in self.names) or msg.fn.support.is_discrete:
             return
         shape = msg.fn.batch_shape + msg.fn.event_shape
         bijection = biject_to(msg.fn.support)

@@ -81,7 +81,8 @@ class Emitter(Indexing):
                                             "or arithmetic on those")
                 return self._call(expr, ctx)
             case ast.ArrayLit(items=items):
-                return self._array(expr, items, ctx)
+                array = self._array(expr, items, ctx)
+                return Val(f"_rt.long({array.code})", array.axes, array.rank, array.data_only) if index else array
             case ast.Comprehension():
                 return self._comprehension(expr, ctx)
         raise self._error(expr, f"cannot compile {type(expr).__name__}")
@@ -198,7 +199,8 @@ class Emitter(Indexing):
         data_only = all(v.data_only for v in vals)
         if all(v.literal for v in vals):
             return Val(f"_rt.tensor([{', '.join(v.code for v in vals)}])", frozenset(), 1, True)
-        codes = [self.pad(self.hoisted(v, ctx, tensor=True) if not data_only else v, rank, ctx) for v in vals]
+        vals = [Val(f"_rt.tensor({v.code})", v.axes, v.rank, v.data_only) if v.literal else v for v in vals]
+        codes = [self.pad(self.hoisted(v, ctx) if not data_only else v, rank, ctx) for v in vals]
         axes = frozenset().union(*(v.axes for v in vals))
         code = f"_rt.stack([{', '.join(codes)}], {rank})"
         return Val(code, axes, rank + 1, data_only)
@@ -275,6 +277,9 @@ class Emitter(Indexing):
         data_only = all(v.data_only for _, v in vals)
         parts = []
         for param, val in vals:
+            if param in spec.int_params:  # a size (LKJCholesky's dim, Multinomial's total_count)
+                parts.append(f"{param}={self._int_argument(call, param, val)}")
+                continue
             val = self.hoisted(val, ctx, tensor=True) if not data_only else val
             if data_only and val.literal:
                 val = Val(f"_rt.tensor({val.code})", val.axes, val.rank, True)
@@ -285,6 +290,11 @@ class Emitter(Indexing):
         if data_only and self.hoisting:
             code = self.symbols.hoist(code, "d")
         return Val(code, axes, batch_rank + spec.event_rank, data_only)
+
+    def _int_argument(self, call: ast.Call, param: str, val: Val) -> str:
+        if not val.data_only or val.plated:
+            raise self._error(call, f"{call.func.id}'s '{param}' must be a number fixed by the data", "E0410")
+        return val.code if val.literal else self.symbols.hoist(f"_rt.size({val.code})", "n")
 
     # --- comprehensions ------------------------------------------------------------
     def _comprehension(self, node: ast.Comprehension, ctx: Context) -> Val:

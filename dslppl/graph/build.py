@@ -20,6 +20,7 @@ from collections import deque
 
 import networkx as nx
 
+from ..check.steps import step_offset
 from ..check.model import CheckedModel, Kind, Variable
 from ..diagnostics import DiagnosticSink, Note
 from ..source import Source
@@ -127,9 +128,12 @@ def _reads_itself(variable: Variable) -> bool:
     if variable.kind in (Kind.OBSERVED, Kind.DATA):
         return False
     for piece in variable.pieces:
-        loops = {f.index for f in piece.loops}
+        shifts = {}
+        for loop in piece.loops:
+            offsets = [step_offset(i, loop.index) for i in piece.target.indices]
+            shifts[loop.index] = next((o for o in offsets if o is not None), 0)
         for read in reads_of(piece_exprs(piece), {variable.name}, local=True):
-            if not variable.sequential or not earlier(read, loops):
+            if not variable.sequential or not earlier(read, shifts):
                 return True
     return False
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Collection, Iterable, Iterator, Mapping
 
 from ..check.model import Piece
+from ..check.steps import step_offset
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
 
@@ -100,21 +101,23 @@ def mentions(read: Read, indices: Collection[str]) -> bool:
     return read.index is not None and any(n.id in indices for i in read.index for n in _names(i))
 
 
-def earlier(read: Read, loops: Collection[str]) -> bool:
-    """Whether an element read inside ``for`` loops over ``loops`` can only reach elements
-    defined before the current step: no index is the loop index itself or ahead of it
-    (``x[t - 1]``, ``x[0]``, ``x[t - 1, k]`` are earlier; ``x``, ``x[t]``, ``x[t + 1]`` are not).
+def earlier(read: Read, shifts: Mapping[str, int]) -> bool:
+    """Whether a read inside ``for`` loops can only reach elements built before the current
+    step. ``shifts`` maps each loop index to the shift of the definition's own target
+    (``x[t + 1] = ...``: 1): ``x[t + c]`` is earlier when ``c`` is below it; ``x[0]``
+    is earlier; the whole ``x`` is not.
 
-    >>> earlier(Read("x", (ast.Binary("-", ast.Name("t"), ast.Number(1)),)), {"t"})
+    >>> earlier(Read("x", (ast.Binary("-", ast.Name("t"), ast.Number(1)),)), {"t": 0})
+    True
+    >>> earlier(Read("x", (ast.Name("t"),)), {"t": 1})
     True
     """
-    if read.index is None or not loops:
+    if read.index is None or not shifts:
         return False
     for index in read.index:
-        match simplify(index):
-            case ast.Name(id=name) if name in loops:
-                return False
-            case ast.Binary(op="+", left=ast.Name(id=name), right=ast.Number()) if name in loops:
+        for loop, shift in shifts.items():
+            offset = step_offset(index, loop)
+            if offset is not None and offset >= shift:
                 return False
     return True
 

@@ -21,16 +21,15 @@ from ..runtime import Trace, replay, substitute, trace, uncondition
 __all__ = ["draws_from_u", "draws_from_guide", "predictive_draws"]
 
 
-def _site_values(tr: Trace, observed: bool = False) -> dict[str, torch.Tensor]:
-    """Latent sample and deterministic values of ``tr`` (or observed ones, if ``observed``)."""
-    out = {}
-    for name, msg in tr.nodes.items():
-        if observed:
-            if msg.kind == "sample" and msg.infer.get("was_observed"):
-                out[name] = msg.value
-        elif msg.kind == "deterministic" or (msg.kind == "sample" and not msg.is_observed):
-            out[name] = msg.value
-    return out
+def _posterior_names(bound: BoundModel) -> frozenset[str]:
+    # bound.deterministic leaves out nodes that read only data (transformed
+    # data): they do not vary across draws, and batching them would copy the data n times.
+    return frozenset(s.name for s in bound.latents) | frozenset(bound.deterministic)
+
+
+def _site_values(tr: Trace, names: frozenset[str]) -> dict[str, torch.Tensor]:
+    """The values of the sites of ``tr`` named in ``names``, in trace order."""
+    return {name: msg.value for name, msg in tr.nodes.items() if name in names}
 
 
 def _stack(rows: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -39,10 +38,12 @@ def _stack(rows: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
 
 def draws_from_u(bound: BoundModel, us: torch.Tensor, params: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     """Latent and deterministic values at each row of ``us`` (``[n, D]``)."""
+    names = _posterior_names(bound)
+
     def one(u: torch.Tensor) -> dict[str, torch.Tensor]:
         values = bound.constrain(u)
         tr = trace(substitute(bound.model, data={**params, **values})).get_trace()
-        return _site_values(tr)
+        return _site_values(tr, names)
 
     with torch.no_grad():
         validate = Distribution._validate_args
@@ -59,12 +60,13 @@ def draws_from_u(bound: BoundModel, us: torch.Tensor, params: Mapping[str, Any])
 def draws_from_guide(bound: BoundModel, guide: Callable, params: Mapping[str, Any],
                      n: int) -> dict[str, torch.Tensor]:
     """Latent and deterministic values of ``n`` runs of ``guide`` replayed into the model."""
+    names = _posterior_names(bound)
     rows = []
     with torch.no_grad():
         for _ in range(n):
             guide_tr = trace(substitute(guide, data=params)).get_trace()
             model = substitute(bound.model, data=params)
-            rows.append(_site_values(trace(replay(model, trace=guide_tr)).get_trace()))
+            rows.append(_site_values(trace(replay(model, trace=guide_tr)).get_trace(), names))
     return _stack(rows)
 
 
@@ -78,5 +80,5 @@ def predictive_draws(bound: BoundModel, latents: Mapping[str, torch.Tensor],
         for i in range(n):
             values = {name: latents[name][i] for name in names}
             model = uncondition(substitute(bound.model, data={**params, **values}))
-            rows.append(_site_values(trace(model).get_trace(), observed=True))
+            rows.append(_site_values(trace(model).get_trace(), frozenset(bound.observed)))
     return _stack(rows)

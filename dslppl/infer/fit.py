@@ -28,7 +28,6 @@ identity preconditioner and scale ``init_scale``, as Pyro's autoguides do.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from typing import Callable
 
 import torch
@@ -45,6 +44,8 @@ from .nonfinite import NonFiniteLoss
 from .result import Fit, MapInfo
 from .schedule import Schedule
 from .svi import param_scope
+from .threads import auto_threads
+from .threads import threads as use_threads
 
 __all__ = ["fit", "GUIDES"]
 
@@ -99,31 +100,10 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
     saved = load_checkpoint(checkpoint, config) if checkpoint is not None and resume else None
     run = _Run(bound, guide, config, steps, lr, num_particles, clip_norm, progress,
                checkpoint, checkpoint_every, callback)
-    with _threads(_auto_threads(bound) if threads is None else threads):
+    with use_threads(auto_threads(bound) if threads is None else threads):
         if guide == "guide":
             return run.program(saved, vectorize_particles)
         return run.automatic(saved, rank, init_scale)
-
-
-SMALL_DATA = 200_000  # elements in the largest data array, below which a fit runs on one thread
-
-
-def _auto_threads(bound: BoundModel) -> int | None:
-    sizes = [v.numel() for v in bound.data.values() if isinstance(v, torch.Tensor)]
-    return 1 if max(sizes, default=0) < SMALL_DATA else None
-
-
-@contextmanager
-def _threads(n: int | None):
-    """Run the block with ``n`` intra-op threads (None: leave torch's setting)."""
-    old = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if n is not None:
-            torch.set_num_threads(old)
 
 
 class _Run:

@@ -23,6 +23,7 @@ from .checkpoint import save_atomic
 from .draws import draws_from_guide, draws_from_u, predictive_draws
 from .families import Family, family_from_state
 from .summary import Summary
+from .threads import auto_threads, threads
 
 __all__ = ["Fit", "MapInfo"]
 
@@ -84,7 +85,7 @@ class Fit:
     def sample_posterior(self, n: int = 1000, seed: int | None = None) -> dict[str, torch.Tensor]:
         """``n`` draws of every latent and deterministic site: name -> ``[n, ...]``."""
         bound = self._need_bound("sample_posterior")
-        with _seeded(seed):
+        with _seeded(seed), threads(auto_threads(bound)):
             if self.family is None:
                 return draws_from_guide(bound, bound.guide, self.param_values, n)
             us = self.distribution().sample((n,))
@@ -93,7 +94,7 @@ class Fit:
     def predictive(self, n: int = 1000, seed: int | None = None) -> dict[str, torch.Tensor]:
         """``n`` posterior predictive draws of the observed sites: name -> ``[n, ...]``."""
         bound = self._need_bound("predictive")
-        with _seeded(seed):
+        with _seeded(seed), threads(auto_threads(bound)):
             latents = self.sample_posterior(n)
             return predictive_draws(bound, latents, self.param_values)
 

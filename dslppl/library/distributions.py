@@ -62,6 +62,7 @@ class DistributionSpec:
     support: Support = Support.REAL
     event_rank: int = 0
     positional: tuple[str, ...] | None = None    # parameters that may be given positionally
+    int_params: tuple[str, ...] = ()             # sizes torch takes as Python ints, not tensors
 
     @property
     def discrete(self) -> bool:
@@ -72,13 +73,13 @@ class DistributionSpec:
 
 
 def _spec(name: str, cls, support: Support, *, alternatives=(), event_rank=0,
-          param_event_rank=None, optional=(), positional=None) -> DistributionSpec:
+          param_event_rank=None, optional=(), positional=None, int_params=()) -> DistributionSpec:
     params = tuple(p for p in inspect.signature(cls.__init__).parameters
                    if p not in ("self", "validate_args"))
     in_groups = {p for group in alternatives for p in group}
     required = tuple(p for p in params if p not in in_groups and p not in optional)
     return DistributionSpec(name, cls, params, required, tuple(alternatives),
-                            dict(param_event_rank or {}), support, event_rank, positional)
+                            dict(param_event_rank or {}), support, event_rank, positional, int_params)
 
 
 _PROBS_LOGITS = (("probs", "logits"),)
@@ -114,7 +115,7 @@ DISTRIBUTIONS: dict[str, DistributionSpec] = {
               param_event_rank={"probs": 1, "logits": 1}, positional=("probs",)),
         _spec("Multinomial", D.Multinomial, Support.COUNT_VECTOR, alternatives=_PROBS_LOGITS,
               param_event_rank={"probs": 1, "logits": 1}, event_rank=1,
-              positional=("total_count", "probs")),
+              positional=("total_count", "probs"), int_params=("total_count",)),
         _spec("Dirichlet", D.Dirichlet, Support.SIMPLEX, event_rank=1,
               param_event_rank={"concentration": 1}),
         _spec("MultivariateNormal", D.MultivariateNormal, Support.REAL_VECTOR, event_rank=1,
@@ -123,7 +124,7 @@ DISTRIBUTIONS: dict[str, DistributionSpec] = {
                                 "scale_tril": 2},
               positional=("loc", "covariance_matrix")),
         _spec("LKJCholesky", D.LKJCholesky, Support.CORR_CHOLESKY, event_rank=2,
-              optional=("concentration",)),
+              optional=("concentration",), int_params=("dim",)),
     ]
 }
 

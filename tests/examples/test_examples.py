@@ -58,7 +58,7 @@ SIMULATED = [p for p in EXAMPLES if missing_observed(p)]
 
 def test_examples_are_found():
     assert len(EXAMPLES) >= 10
-    assert [p.stem for p in SIMULATED] == ["prior_predictive"]
+    assert "prior_predictive" in [p.stem for p in SIMULATED]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

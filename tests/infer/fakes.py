@@ -49,7 +49,8 @@ def linear_regression() -> BoundModel:
     def model():
         beta = sample("beta", Independent(Normal(torch.zeros(k, dtype=D), PRIOR_SD), 1))
         with plate("n", len(y)):
-            sample("y", Normal(X @ beta, NOISE_SD), obs=y)
+            # (X * beta).sum(-1), not X @ beta: it broadcasts over a particle dim.
+            sample("y", Normal((X * beta).sum(-1), NOISE_SD), obs=y)
 
     def potential(u):
         return (Normal(0.0, PRIOR_SD).log_prob(u).sum()

@@ -79,7 +79,8 @@ def regression_guide():
 
 def test_dsl_guide_fits_with_trace_elbo():
     bound = replace(fakes.linear_regression(), guide=regression_guide)
-    result = fit(bound, guide="guide", steps=3000, lr=0.03, seed=0, progress=False)
+    result = fit(bound, guide="guide", steps=2000, lr=0.03, seed=0, num_particles=8,
+                 vectorize_particles=True, progress=False)
     p = result.params
     assert ((p["beta_loc"] - MEAN).abs() / SD).max() < 0.1
     assert ((p["beta_scale"] / MEAN_FIELD_SD - 1).abs()).max() < 0.1

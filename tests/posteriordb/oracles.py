@@ -68,8 +68,8 @@ class OnSupport(dist.TorchDistribution):
         self._declared = support
         super().__init__(base.batch_shape, base.event_shape, validate_args=False)
 
-    @constraints.dependent_property(is_discrete=False, event_dim=0)
-    def support(self) -> constraints.Constraint:
+    @property
+    def support(self) -> constraints.Constraint:  # type: ignore[override]
         return self._declared
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
