@@ -141,6 +141,8 @@ _KINDS = [
     ErrorKind("E0901", "shape error", "An expression whose operands' shapes do not broadcast, found when data is bound.", ""),
     ErrorKind("E0902", "invalid value", "An expression produced a value a distribution cannot take (e.g. a negative scale).", ""),
     ErrorKind("E0903", "non-finite loss", "The fit met a non-finite log-density; the message names the step and the sites.", ""),
+    ErrorKind("E0904", "no posterior mode", "The Laplace approximation needs a mode of the posterior; this one has none "
+              "(a flat prior with an unbounded likelihood, or a funnel). Use an SVI guide (normal, mvn) instead.", ""),
     # --- warnings ----------------------------------------------------------------
     ErrorKind("W0101", "unused data key", "A key in the data that the model does not declare; it is ignored.", ""),
     ErrorKind("W0102", "unused definition", "A data input or deterministic node that nothing reads.", ""),
