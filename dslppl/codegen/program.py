@@ -81,7 +81,7 @@ class ProgramWriter:
         self.emit = Emitter(symbols)
         self.out = Output()
         self._axes: dict[tuple, Axis] = {}
-        self._open: list[Axis] = []  # plates currently open in model()
+        self._open: list[tuple[Axis, int]] = []  # plates open in model(), with their dims
         self._drawn: set[str] = set()  # subsampled plates whose minibatch model() has drawn
         self.loops = LoopWriter(self)
 
@@ -143,15 +143,16 @@ class ProgramWriter:
         return depth
 
     def _open_plates(self, ctx: Context) -> int:
-        wanted = list(ctx.axes)
+        width = len(ctx.axes)
+        # Outer plates take the leftmost dims, so a plate's dim depends on how many are open:
+        # a block reopens any plate whose dim changes.
+        wanted = [(axis, position - width) for position, axis in enumerate(ctx.axes)]
         common = 0
         while common < min(len(wanted), len(self._open)) and wanted[common] == self._open[common]:
             common += 1
         del self._open[common:]
-        width = len(wanted)
         for position in range(common, width):
-            axis = wanted[position]
-            dim = position - width
+            axis, dim = wanted[position]
             depth = 1 + position
             if axis.per_call and axis.name not in self._drawn:
                 # The first block of a subsampled plate draws the minibatch (or takes a
@@ -164,7 +165,7 @@ class ProgramWriter:
                                           f"dim={dim}):")
             else:
                 self.out.model.add(depth, f"with plate({axis.name!r}, {axis.size}, dim={dim}):")
-            self._open.append(axis)
+            self._open.append((axis, dim))
         return 1 + width
 
     # --- statements -------------------------------------------------------------------

@@ -80,6 +80,15 @@ class Trace_ELBO:
             (-surrogate).backward()
         return -elbo.item()
 
+    def elbo_terms(self, model: Callable, guide: Callable, *args,
+                   **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ELBO (no gradient) and the surrogate ELBO whose gradient is the ELBO's."""
+        elbo = surrogate = 0.0
+        for model_tr, guide_tr in self.get_traces(model, guide, *args, **kwargs):
+            e, s = _particle_terms(model_tr, guide_tr)
+            elbo, surrogate = elbo + e, surrogate + s
+        return elbo / self.num_particles, surrogate / self.num_particles
+
     def get_traces(self, model: Callable, guide: Callable, *args, **kwargs) -> list[tuple[Trace, Trace]]:
         """``(model_trace, guide_trace)`` per run: one when vectorised, else one per particle."""
         model, guide = self._wrap_particles(model, guide, args, kwargs)
@@ -112,15 +121,6 @@ class Trace_ELBO:
                     return fn(*a, **k)
             return wrapped
         return in_particle_plate(model), in_particle_plate(guide)
-
-    def elbo_terms(self, model: Callable, guide: Callable, *args,
-                   **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
-        """The ELBO (no gradient) and the surrogate ELBO whose gradient is the ELBO's."""
-        elbo = surrogate = 0.0
-        for model_tr, guide_tr in self.get_traces(model, guide, *args, **kwargs):
-            e, s = _particle_terms(model_tr, guide_tr)
-            elbo, surrogate = elbo + e, surrogate + s
-        return elbo / self.num_particles, surrogate / self.num_particles
 
 
 def _particle_terms(model_tr: Trace, guide_tr: Trace) -> tuple[torch.Tensor, torch.Tensor]:

@@ -38,8 +38,10 @@ REPORT_EVERY = 25  # steps between progress-bar updates
 class _Step:
     """What :class:`Trainer` needs of a step function."""
 
-    leaves: list[torch.Tensor]
+    leaves: list[torch.Tensor]         # the tensors the optimizer updates
+    prev: list[torch.Tensor]           # their values before the last update
     optimizer: torch.optim.Optimizer
+    clip_norm: float | None
 
     def __call__(self) -> float:
         raise NotImplementedError
