@@ -157,9 +157,16 @@ def _check_targets(variable: Variable, sink: DiagnosticSink) -> None:
         if used == expected and (constants == 0 or variable.sequential):
             continue
         if used == expected:
-            sink.error("E0407", f"'{pretty_target(target)}' defines single elements outside any loop",
-                       target.span, hint="define an array element by element only around a 'for' loop, "
-                       "e.g. x[0] ~ ... and for t in 1..T { x[t] ~ ... }")
+            names = [i.id for i in target.indices if isinstance(i, ast.Name)]
+            if names:
+                sink.error("E0407", f"'{names[0]}' in '{pretty_target(target)}' is no index of an enclosing "
+                           "plate or loop", target.span,
+                           hint=f"to define one element per {names[0]}, put the statement inside "
+                                f"'plate {names[0]} in SIZE {{ ... }}'")
+            else:
+                sink.error("E0407", f"'{pretty_target(target)}' defines single elements outside any loop",
+                           target.span, hint="define an array element by element only around a 'for' loop, "
+                           "e.g. x[0] ~ ... and for t in 1..T { x[t] ~ ... }")
             continue
         wanted = f"{variable.name}[{', '.join(expected)}]" if expected else variable.name
         where = ", ".join(f"{f.keyword} '{f.index}'" for f in piece.frames)
