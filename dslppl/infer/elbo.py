@@ -83,8 +83,12 @@ class Trace_ELBO:
     def elbo_terms(self, model: Callable, guide: Callable, *args,
                    **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
         """The ELBO (no gradient) and the surrogate ELBO whose gradient is the ELBO's."""
+        return self.terms(self.get_traces(model, guide, *args, **kwargs))
+
+    def terms(self, pairs: list[tuple[Trace, Trace]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`elbo_terms` of traces from :meth:`get_traces`."""
         elbo = surrogate = 0.0
-        for model_tr, guide_tr in self.get_traces(model, guide, *args, **kwargs):
+        for model_tr, guide_tr in pairs:
             e, s = _particle_terms(model_tr, guide_tr)
             elbo, surrogate = elbo + e, surrogate + s
         return elbo / self.num_particles, surrogate / self.num_particles

@@ -71,7 +71,10 @@ class Family:
         raise NotImplementedError
 
     def rsample(self, phi: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Draws ``u`` (``[P, D]``) and ``log q(u)`` (``[P]``) from noise ``eps``."""
+        """Draws ``u`` (``[P, D]``) and ``log q(u)`` (``[P]``) from noise ``eps``.
+
+        ``eps`` of shape ``[noise_dim]`` gives one draw ``[D]`` and a scalar.
+        """
         raise NotImplementedError
 
     def distribution(self, phi: torch.Tensor) -> Distribution:
@@ -102,6 +105,7 @@ class MeanField(Family):
         self.init_scale = float(init_scale)
         self.path_gradient = path_gradient
         self._log_det = self.scale.log().sum()
+        self._const = -0.5 * self.dim * _LOG_2PI - self._log_det.item()   # log q's constant part
 
     def init_params(self) -> torch.Tensor:
         d = self.dim
@@ -110,11 +114,12 @@ class MeanField(Family):
     def rsample(self, phi, eps):
         d = self.dim
         m, rho = phi[:d], phi[d:]
-        w = m + rho.exp() * eps
+        sd = rho.exp()
+        w = m + sd * eps
         if self.path_gradient:
             rho = rho.detach()
-            eps = (w - m.detach()) / rho.exp()
-        return self.mode + self.scale * w, self._standard_log_prob(eps) - self._log_det - rho.sum()
+            eps = (w - m.detach()) / sd.detach()
+        return self.mode + self.scale * w, self._const - 0.5 * (eps * eps).sum(-1) - rho.sum()
 
     def named_params(self, phi):
         d = self.dim
@@ -141,6 +146,8 @@ class FullRank(Family):
         self.init_scale = float(init_scale)
         self.path_gradient = path_gradient
         self._log_det = self.scale_tril.diagonal().log().sum()
+        self._const = -0.5 * self.dim * _LOG_2PI - self._log_det.item()   # log q's constant part
+        self._tril_T = self.scale_tril.T.contiguous()
         # S = R * mask + diag(exp(rho)). A multiply by a fixed mask, not tril():
         # torch's tril dispatches to its thread pool even for tiny matrices.
         self._mask = torch.ones(self.dim, self.dim, dtype=mode.dtype).tril(-1)
@@ -154,12 +161,13 @@ class FullRank(Family):
         d = self.dim
         m, rho = phi[:d], phi[d:2 * d]
         lower = phi[2 * d:].view(d, d) * self._mask
-        w = m + eps @ lower.T + rho.exp() * eps
+        diag = rho.exp()
+        w = m + eps @ lower.T + diag * eps
         if self.path_gradient:
+            S = lower.detach() + torch.diag(diag.detach())
+            eps = torch.linalg.solve_triangular(S, (w - m.detach()).unsqueeze(-1), upper=False).squeeze(-1)
             rho = rho.detach()
-            S = lower.detach() + torch.diag(rho.exp())
-            eps = torch.linalg.solve_triangular(S, (w - m.detach()).T, upper=False).T
-        return self.mode + w @ self.scale_tril.T, self._standard_log_prob(eps) - self._log_det - rho.sum()
+        return self.mode + w @ self._tril_T, self._const - 0.5 * (eps * eps).sum(-1) - rho.sum()
 
     def named_params(self, phi):
         d = self.dim
@@ -210,7 +218,7 @@ class LowRank(Family):
 
     def rsample(self, phi, eps):
         m, rho, W = self._parts(phi)
-        z, e = eps[:, :self.rank], eps[:, self.rank:]
+        z, e = eps[..., :self.rank], eps[..., self.rank:]
         x = m + z @ W.T + rho.exp() * e           # w, covariance W W' + diag(d^2)
         if self.path_gradient:
             m, rho, W = m.detach(), rho.detach(), W.detach()
@@ -221,8 +229,8 @@ class LowRank(Family):
         A = W / d[:, None]
         chol = torch.linalg.cholesky(self._eye + A.T @ A)
         y = x / d
-        v = torch.linalg.solve_triangular(chol, (y @ A).T, upper=False)
-        quad = y.pow(2).sum(-1) - v.pow(2).sum(0)
+        v = torch.linalg.solve_triangular(chol, (y @ A).unsqueeze(-1), upper=False).squeeze(-1)
+        quad = y.pow(2).sum(-1) - v.pow(2).sum(-1)
         log_det = 2 * rho.sum() + 2 * chol.diagonal().log().sum()
         log_q = -0.5 * (quad + log_det + self.dim * _LOG_2PI)
         return self.mode + self.scale * w, log_q - self._log_det
@@ -254,7 +262,8 @@ class PointMass(Family):
         return self.mode.clone()
 
     def rsample(self, phi, eps):
-        return phi.expand(eps.shape[0], self.dim), phi.new_zeros(eps.shape[0])
+        batch = eps.shape[:-1]
+        return phi.expand(batch + (self.dim,)), phi.new_zeros(batch)
 
     def named_params(self, phi):
         return {"loc": phi}

@@ -13,7 +13,8 @@ The pipeline for the automatic guides (``normal``, ``mvn``, ``lowrank``,
    the start, so the optimiser sees a posterior that is close to N(0, I)
    however badly the model is scaled.
 3. **SVI** on the fused objective ``potential(u) - log q(u)``: one flat
-   parameter vector, Adam, the learning rate constant until the smoothed loss
+   parameter vector, Adam (:class:`~dslppl.infer.adam.LeanAdam`: torch's
+   arithmetic without its per-step hooks), the learning rate constant until the smoothed loss
    stops falling, then decayed tenfold while the iterates are averaged
    (:mod:`~dslppl.infer.schedule`).
 
@@ -35,6 +36,7 @@ import torch
 from ..binding.bound import BoundModel
 from ..diagnostics import Diagnostic, DslError, did_you_mean
 from ..runtime import ParamStore, replay, trace
+from .adam import LeanAdam
 from .checkpoint import FORMAT, load_checkpoint, save_atomic
 from .elbo import Trace_ELBO
 from .families import Family, family_from_state
@@ -133,7 +135,7 @@ class _Run:
                 return self._fit(family, family.init_params(), map_result.losses, info, True)
         phi = family.init_params().requires_grad_(True)
         extra = self._model_params()
-        optimizer = torch.optim.Adam([phi, *extra], lr=self.lr, foreach=False)
+        optimizer = LeanAdam([phi, *extra], lr=self.lr)
         step = FusedStep(bound, family, phi, extra, optimizer, potential, self.num_particles,
                          self.clip_norm, params=self._param_values)
         trainer = self._trainer(step, {"family": family.state(),
@@ -161,7 +163,10 @@ class _Run:
             return []
         with torch.no_grad(), param_scope(self.store):
             self.bound.potential(self.bound.init)  # creates the model's params in the store
-        return [leaf for _, leaf in self.store.named_parameters()]
+        leaves = [leaf for _, leaf in self.store.named_parameters()]
+        for leaf in leaves:
+            leaf.grad = None  # the MAP search back-propagated into them
+        return leaves
 
     # --- DSL guides: Trace_ELBO -----------------------------------------------------
     def program(self, saved: dict | None, vectorize_particles: bool) -> Fit:
@@ -172,7 +177,7 @@ class _Run:
             guide_tr = trace(bound.guide).get_trace()
             trace(replay(bound.model, trace=guide_tr)).get_trace()
         leaves = [leaf for _, leaf in self.store.named_parameters()]
-        optimizer = torch.optim.Adam(leaves, lr=self.lr, foreach=False)
+        optimizer = LeanAdam(leaves, lr=self.lr)
         step = TraceStep(bound.model, bound.guide, elbo, self.store, optimizer, self.clip_norm)
         trainer = self._trainer(step, {"params": list(self.store.keys())})
         if saved is not None:
@@ -183,12 +188,11 @@ class _Run:
 
     # --- shared ----------------------------------------------------------------------
     def _trainer(self, step, extra_state: dict) -> Trainer:
-        save = None
-        if self.checkpoint is not None:
-            def save(trainer: Trainer) -> None:
-                save_atomic({"format": FORMAT, "config": self.config, **extra_state,
-                             "trainer": trainer.state_dict()}, self.checkpoint)
-        return Trainer(step, Schedule(self.steps, self.lr), self.progress, save,
+        def save(trainer: Trainer) -> None:
+            save_atomic({"format": FORMAT, "config": self.config, **extra_state,
+                         "trainer": trainer.state_dict()}, self.checkpoint)
+        return Trainer(step, Schedule(self.steps, self.lr), self.progress,
+                       save if self.checkpoint is not None else None,
                        self.checkpoint_every, self.callback)
 
     def _train(self, trainer: Trainer, make_fit: Callable[[], Fit]) -> Fit:

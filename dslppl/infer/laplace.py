@@ -56,7 +56,7 @@ def find_map(potential: Potential, init: torch.Tensor, max_evals: int = 2000,
     log-density could still rise by a Newton step.
     """
     u0 = init.detach().clone()
-    first = float(potential(u0))
+    first = _value(potential, u0)
     if not math.isfinite(first):
         return MapResult(u0, False, first, 0, "the potential is not finite at the initial point")
     u, losses = _lbfgs(potential, u0, max_evals)
@@ -66,7 +66,7 @@ def find_map(potential: Potential, init: torch.Tensor, max_evals: int = 2000,
     found = precision is not None and decrement < tol
     if precision is not None and not found:
         message = f"no mode: the gradient is not vanishing (Newton decrement {decrement:.3g})"
-    return MapResult(u, found, float(potential(u)), len(losses), message, precision, losses)
+    return MapResult(u, found, _value(potential, u), len(losses), message, precision, losses)
 
 
 def _lbfgs(potential: Potential, u0: torch.Tensor, max_evals: int) -> tuple[torch.Tensor, list[float]]:
@@ -75,7 +75,7 @@ def _lbfgs(potential: Potential, u0: torch.Tensor, max_evals: int) -> tuple[torc
                             tolerance_grad=1e-10, tolerance_change=1e-14,
                             line_search_fn="strong_wolfe")
     losses: list[float] = []
-    worst = [abs(-float(potential(u0))) + 1.0]
+    worst = [abs(_value(potential, u0)) + 1.0]
 
     def closure():
         opt.zero_grad()
@@ -114,19 +114,24 @@ def _newton_polish(potential: Potential, u: torch.Tensor, steps: int):
         except torch.linalg.LinAlgError:
             return u, None, math.inf, "the Hessian of -potential is not positive definite"
         step = torch.cholesky_solve(-g[:, None], chol)[:, 0]
-        decrement = float(-(g @ step)) / 2
+        decrement = -(g @ step).item() / 2
         if decrement < 1e-12 or i == steps:
             break
-        u = _backtrack(f, u, step)
+        u = _backtrack(potential, u, step)
     return u, H, decrement, "converged"
 
 
-def _backtrack(f, u, step):
-    fu = float(f(u))
+def _value(potential: Potential, u: torch.Tensor) -> float:
+    with torch.no_grad():
+        return potential(u).item()
+
+
+def _backtrack(potential: Potential, u, step):
+    fu = -_value(potential, u)
     t = 1.0
     for _ in range(30):
         cand = u + t * step
-        fc = float(f(cand))
+        fc = -_value(potential, cand)
         if math.isfinite(fc) and fc <= fu:
             return cand
         t /= 2

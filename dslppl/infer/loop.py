@@ -23,7 +23,8 @@ from torch.distributions import Distribution
 from tqdm.auto import tqdm
 
 from ..binding.bound import BoundModel
-from ..runtime import ParamStore, replay, trace
+from ..runtime import ParamStore
+from .adam import LeanAdam
 from .elbo import Trace_ELBO
 from .families import Family
 from .nonfinite import NonFiniteLoss, problems_at, trace_problems
@@ -40,7 +41,7 @@ class _Step:
 
     leaves: list[torch.Tensor]         # the tensors the optimizer updates
     prev: list[torch.Tensor]           # their values before the last update
-    optimizer: torch.optim.Optimizer
+    optimizer: LeanAdam
     clip_norm: float | None
 
     def __call__(self) -> float:
@@ -63,7 +64,7 @@ class FusedStep(_Step):
     """One ELBO step of ``family`` on ``potential`` (see the module docstring)."""
 
     def __init__(self, bound: BoundModel, family: Family, phi: torch.Tensor,
-                 extra: list[torch.Tensor], optimizer: torch.optim.Optimizer,
+                 extra: list[torch.Tensor], optimizer: LeanAdam,
                  potential: Callable[[torch.Tensor], torch.Tensor] | None = None,
                  num_particles: int = 1, clip_norm: float | None = None,
                  params: Callable[[], dict] | None = None) -> None:
@@ -73,7 +74,8 @@ class FusedStep(_Step):
         self.leaves = [phi, *extra]
         self.prev = [p.detach().clone() for p in self.leaves]
         self.optimizer = optimizer
-        self.shape = (num_particles, family.noise_dim)
+        # One particle: 1-D noise and no particle dim, a few ops fewer per step.
+        self.shape = (family.noise_dim,) if num_particles == 1 else (num_particles, family.noise_dim)
         self.dtype = phi.dtype
         potential = bound.potential if potential is None else potential
         self.potential = potential if num_particles == 1 else batched_potential(potential)
@@ -85,8 +87,7 @@ class FusedStep(_Step):
     def __call__(self) -> float:
         eps = torch.randn(self.shape, dtype=self.dtype)
         u, log_q = self.rsample(self.phi, eps)
-        pot = self.potential(u[0]) if self.single else self.potential(u)
-        loss = (log_q - pot).mean()
+        loss = log_q - self.potential(u) if self.single else (log_q - self.potential(u)).mean()
         value = loss.item()
         if not math.isfinite(value):
             self.failed_u = u.detach()
@@ -97,7 +98,7 @@ class FusedStep(_Step):
     def diagnose(self, step: int) -> NonFiniteLoss:
         problems, note = [], ""
         params = self.params() if self.params is not None else {}
-        for u in self.failed_u:
+        for u in self.failed_u.reshape(-1, self.failed_u.shape[-1]):
             problems, note = problems_at(self.bound, u, params)
             if problems:
                 break
@@ -108,28 +109,33 @@ class TraceStep(_Step):
     """One ``Trace_ELBO`` step of ``model`` and ``guide`` over ``store``'s leaves."""
 
     def __init__(self, model: Callable, guide: Callable, elbo: Trace_ELBO, store: ParamStore,
-                 optimizer: torch.optim.Optimizer, clip_norm: float | None = None) -> None:
+                 optimizer: LeanAdam, clip_norm: float | None = None) -> None:
         self.model, self.guide, self.elbo, self.store = model, guide, elbo, store
         self.leaves = [leaf for _, leaf in store.named_parameters()]
         self.prev = [p.detach().clone() for p in self.leaves]
         self.optimizer = optimizer
         self.clip_norm = clip_norm
+        self.failed: list = []  # the traces of the step whose loss was not finite
 
     def __call__(self) -> float:
         with param_scope(self.store):
-            elbo, surrogate = self.elbo.elbo_terms(self.model, self.guide)
+            pairs = self.elbo.get_traces(self.model, self.guide)
+        elbo, surrogate = self.elbo.terms(pairs)
         value = -elbo.item()
         if math.isfinite(value):
             self._update(-surrogate)
+        else:
+            self.failed = pairs
         return value
 
     def diagnose(self, step: int) -> NonFiniteLoss:
-        with torch.no_grad(), param_scope(self.store):
-            guide_tr = trace(self.guide).get_trace()
-            model_tr = trace(replay(self.model, trace=guide_tr)).get_trace()
-        problems = trace_problems(guide_tr)
-        seen = {p.site for p in problems}
-        problems += [p for p in trace_problems(model_tr) if p.site not in seen]
+        problems, seen = [], set()
+        with torch.no_grad():
+            for model_tr, guide_tr in self.failed:
+                for p in trace_problems(guide_tr) + trace_problems(model_tr):
+                    if p.site not in seen:
+                        seen.add(p.site)
+                        problems.append(p)
         return NonFiniteLoss(step, problems)
 
 

@@ -26,8 +26,9 @@ import torch
 from torch.distributions import biject_to
 
 from ..binding.bound import BoundModel, LatentSite
-from ..runtime import Messenger, block, substitute, trace
+from ..runtime import Messenger, ParamStore, block, substitute, trace
 from ..runtime.messenger import Message
+from .svi import param_scope
 
 __all__ = ["bind_program"]
 
@@ -55,14 +56,16 @@ class _set_latents(Messenger):
 def bind_program(model: Callable, *args, name: str = "program", dtype: torch.dtype = torch.float64,
                  **kwargs) -> BoundModel:
     """Bind ``model(*args, **kwargs)`` (see the module docstring)."""
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
+    # The trial run leaves the RNG stream and the global param store alone.
+    with torch.random.fork_rng(devices=[]), torch.no_grad(), param_scope(ParamStore()):
         prototype = trace(model).get_trace(*args, **kwargs)
     layout = _layout(prototype, dtype)
     latents = tuple(layout.values())
 
     def run(u: torch.Tensor):
-        # block: the run is a computation, not part of whatever program calls it.
-        with block(), _set_latents(layout, u) as setter:
+        # block: the run is a computation, not part of whatever program calls it
+        # (but its params still reach a param_scope outside).
+        with block(hide_fn=_not_param), _set_latents(layout, u) as setter:
             tr = trace(model).get_trace(*args, **kwargs)
         return tr, setter.log_jacobian
 
@@ -75,7 +78,7 @@ def bind_program(model: Callable, *args, name: str = "program", dtype: torch.dty
         return {site.name: tr.nodes[site.name].value for site in latents}
 
     def unconstrain(values) -> torch.Tensor:
-        with block():
+        with block(hide_fn=_not_param):
             tr = trace(substitute(model, data=values)).get_trace(*args, **kwargs)
         return torch.cat([biject_to(tr.nodes[s.name].fn.support).inv(values[s.name]).reshape(-1)
                           for s in latents]).to(dtype)
@@ -94,6 +97,10 @@ def bind_program(model: Callable, *args, name: str = "program", dtype: torch.dty
         params=tuple(m.name for m in nodes if m.kind == "param"),
         subsample={m.name: m.args[1] for m in nodes if m.kind == "plate" and m.args[1] < m.args[0]},
         plate_sizes={m.name: m.args[0] for m in nodes if m.kind == "plate"})
+
+
+def _not_param(msg: Message) -> bool:
+    return msg.kind != "param"
 
 
 def _layout(prototype, dtype: torch.dtype) -> dict[str, LatentSite]:

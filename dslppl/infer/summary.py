@@ -79,6 +79,9 @@ class Summary:
                 return row
         raise KeyError(name)
 
+    def __contains__(self, name: object) -> bool:
+        return any(row.name == name for row in self.rows)
+
     def __iter__(self) -> Iterator[SummaryRow]:
         return iter(self.rows)
 

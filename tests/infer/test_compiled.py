@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import dslppl
-from dslppl.infer import AutoGuide, Trace_ELBO, build_family, find_map, fit
+from dslppl.infer import AutoGuide, Trace_ELBO, build_family, find_map
 from dslppl.runtime import substitute
 
 ROOT = Path(__file__).resolve().parents[2]

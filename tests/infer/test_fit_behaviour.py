@@ -10,7 +10,7 @@ from torch.distributions import HalfCauchy, Normal
 import fakes
 from dslppl.diagnostics import DslError
 from dslppl.infer import Fit, NonFiniteLoss, bind_program, fit
-from dslppl.runtime import factor, get_param_store, plate, sample
+from dslppl.runtime import factor, get_param_store, param, plate, sample
 
 D = torch.float64
 
@@ -167,3 +167,32 @@ def test_unknown_guide_suggests_a_name():
 def test_num_particles_fused_path():
     result = fit(fakes.eight_schools(), guide="mvn", steps=100, num_particles=4, seed=0, progress=False)
     assert len(result.losses) == 100 and all(torch.isfinite(torch.tensor(result.losses)))
+
+
+def test_model_params_are_optimized_with_the_guide():
+    """y ~ N(mu, exp(log_s)) with log_s a `param`: the fit estimates it (type-II ML)."""
+    g = torch.Generator().manual_seed(0)
+    y = 3.0 + 2.0 * torch.randn(400, generator=g, dtype=D)
+
+    def model():
+        mu = sample("mu", Normal(torch.tensor(0.0, dtype=D), 10.0))
+        log_s = param("log_s", torch.tensor(0.0, dtype=D))
+        with plate("n", len(y)):
+            sample("y", Normal(mu, log_s.exp()), obs=y)
+
+    result = fit(bind_program(model), guide="mvn", steps=1500, lr=0.02, seed=0, progress=False)
+    assert result.params["log_s"].exp().item() == pytest.approx(y.std().item(), rel=0.05)
+    assert len(get_param_store()) == 0
+    assert "mu" in result.summary(n=200)
+
+
+def test_non_finite_loss_in_a_dsl_guide_names_the_site():
+    def guide():
+        loc = param("z_loc", torch.tensor(0.0, dtype=D))
+        sample("z", Normal(loc, 0.5))
+
+    bound = replace(bind_program(wall_model), guide=guide)
+    with pytest.raises(NonFiniteLoss) as info:
+        fit(bound, guide="guide", steps=2000, lr=0.05, seed=0, progress=False)
+    assert "'wall'" in str(info.value)
+    assert torch.isfinite(info.value.fit.params["z_loc"])

@@ -61,3 +61,23 @@ def test_private_store_and_evaluate_loss():
     svi.step()
     assert "loc" in store and "loc" not in get_param_store()
     assert isinstance(svi.evaluate_loss(), float)
+
+
+def test_lean_adam_is_torch_adam_bit_for_bit():
+    from dslppl.infer.adam import LeanAdam
+    torch.manual_seed(0)
+    a = torch.randn(7, dtype=D, requires_grad=True)
+    b = a.detach().clone().requires_grad_(True)
+    theirs, ours = torch.optim.Adam([a], lr=0.03, foreach=False), LeanAdam([b], lr=0.03)
+    for i in range(300):
+        for p, opt in ((a, theirs), (b, ours)):
+            opt.zero_grad()
+            (p.sin() * p).sum().backward()
+            opt.step()
+        if i == 150:
+            theirs.param_groups[0]["lr"] = ours.param_groups[0]["lr"] = 0.01
+    assert torch.equal(a, b)
+    state = ours.state_dict()
+    again = LeanAdam([b.detach().clone().requires_grad_(True)], lr=0.5)
+    again.load_state_dict(state)
+    assert again.steps == 300 and again.param_groups[0]["lr"] == 0.01
