@@ -156,11 +156,11 @@ def _fit(args) -> int:
     model = load(args.model)
     fit = model.fit(args.data, guide=args.guide, steps=args.steps, lr=args.lr, seed=args.seed,
                     subsample=_subsample(args.subsample), progress=not args.no_progress,
-                    checkpoint=args.checkpoint, resume=args.resume, num_samples=args.num_samples,
-                    dtype=DTYPES[args.dtype])
-    print(fit.format_summary())
+                    checkpoint=args.checkpoint, resume=args.resume, dtype=DTYPES[args.dtype])
+    summary = fit.summary(n=args.num_samples, seed=args.seed if args.seed is not None else 0)
+    print(fit.format_summary(summary))
     if args.out:
-        Path(args.out).write_text(json.dumps(fit.to_json(), indent=1))
+        Path(args.out).write_text(json.dumps(fit.to_json(summary), indent=1))
         print(f"wrote {args.out}")
     return 0
 

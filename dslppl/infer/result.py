@@ -105,15 +105,16 @@ class Fit:
         draws = self.sample_posterior(n, seed)
         return Summary.from_draws(draws, self._need_bound("summary").offsets)
 
-    def format_summary(self) -> str:
-        """The summary as a table for the terminal, under a one-line header."""
+    def format_summary(self, summary: Summary | None = None) -> str:
+        """The summary (by default `summary()`) as a table for the terminal, under a one-line header."""
         head = f"{self.model}: guide {self.guide}, {self.steps} steps, final loss {self.final_loss:.6g}"
-        return head + "\n" + str(self.summary())
+        return head + "\n" + str(summary if summary is not None else self.summary())
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, summary: Summary | None = None) -> dict[str, Any]:
         """``{"model", "guide", "steps", "final_loss", "summary": {coordinate: stats}}``."""
+        summary = summary if summary is not None else self.summary()
         return {"model": self.model, "guide": self.guide, "steps": self.steps,
-                "final_loss": self.final_loss, "summary": self.summary().to_dict()}
+                "final_loss": self.final_loss, "summary": summary.to_dict()}
 
     def _need_bound(self, what: str) -> BoundModel:
         if self.bound is None:

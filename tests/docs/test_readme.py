@@ -81,11 +81,6 @@ def run_cli(line: str, capsys) -> tuple[int, str, str]:
     return status, out, err
 
 
-def xfail_known_fit_bug(line: str, status: int, err: str) -> None:
-    if status == 3 and " fit " in f" {line} " and "unexpected keyword argument" in err:
-        pytest.xfail(f"awaits inference: 'dslppl fit' fails with {err.strip().splitlines()[0]!r}")
-
-
 @pytest.mark.parametrize("block", RUNNABLE, ids=str)
 def test_block_runs(block, workdir, monkeypatch, capsys):
     monkeypatch.chdir(workdir)
@@ -104,7 +99,6 @@ def test_block_runs(block, workdir, monkeypatch, capsys):
                 assert re.search(rf"^{re.escape(target)}:", (ROOT / "Makefile").read_text(), re.M), command
             elif command:
                 status, _, err = run_cli(command, capsys)
-                xfail_known_fit_bug(command, status, err)
                 assert status == 0, err
     else:
         for command, expected in console_steps(block.code):
@@ -207,7 +201,4 @@ def test_performance_quotes_the_committed_results():
 
 
 def test_links_lead_somewhere():
-    broken = broken_links(README)
-    if set(broken) == {"docs/inference.md"} and not (ROOT / "docs/inference.md").exists():
-        pytest.xfail("awaits docs/inference.md (written with the inference engine)")
-    assert broken == []
+    assert broken_links(README) == []
