@@ -129,19 +129,31 @@ def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str
     if guide is not None:
         rows += [("", None), ("    def guide():", None)]
         add(guide.out.model.lines or ["    pass"], guide.out.model.spans or [None])
-    rows += [("", None), ("    def potential(_u):", None), ("        _lp = _rt.zero", None)]
+    rows += [("", None), ("    def potential(_u):", None)]
     add(out.batches, [None] * len(out.batches), "        ")
-    add(out.potential.lines, out.potential.spans)
+    add(*_first_term(out.potential.lines, out.potential.spans))
     rows += [("        return _lp", None), ("", None), ("    def constrain(_u):", None)]
     add(out.constrain.lines, out.constrain.spans)
     values = ", ".join(f"{name!r}: {names[name]}" for name in out.latents)
     rows += [(f"        return {{{values}}}", None), ("", None),
              (f"    _layout = _rt.discover(model, {tuple(out.latents)!r})", None)]
-    rows += [(f"    _b_{names[n]}, _us_{names[n]} = _layout[{n!r}]", None) for n in out.latents]
+    rows += [(f"    _b_{names[n]} = _layout.start({n!r})" if n in out.scalars else
+              f"    _b_{names[n]}, _us_{names[n]} = _layout[{n!r}]", None) for n in out.latents]
     rows.append((f"    return model, potential, constrain, _layout, {'guide' if guide else 'None'}", None))
     return Generated("\n".join(r[0] for r in rows) + "\n", tuple(out.latents), tuple(out.observed),
                      tuple(out.deterministic), tuple(out.params), tuple(out.simulated),
                      dict(out.offsets), names, tuple(out.dynamic), tuple(r[1] for r in rows))
+
+
+def _first_term(lines: list[str], spans: list) -> tuple[list[str], list]:
+    """potential's lines with the log joint started by its first term (not by adding it to 0)."""
+    accumulate = "    _lp = _lp + "
+    first = next((i for i, line in enumerate(lines) if line.startswith(accumulate)), None)
+    if first is None:
+        return ["    _lp = _rt.zero"] + lines, [None] + spans
+    lines = list(lines)
+    lines[first] = "    _lp = " + lines[first][len(accumulate):]
+    return lines, spans
 
 
 __all__ = ["Generated", "generate", "ordered_units"]

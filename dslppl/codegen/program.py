@@ -51,6 +51,7 @@ class Output:
     offsets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     batches: list[str] = field(default_factory=list)      # minibatch draws at the top of potential
     dynamic: list[str] = field(default_factory=list)      # latents whose bounds read other latents
+    scalars: list[str] = field(default_factory=list)      # latents that are one number
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ class ProgramWriter:
         if not bounds.data_only:
             self.out.dynamic.append(variable.name)
         if dist is not None:
-            self._add_log_prob(dist, py, ctx)
+            self._add_log_prob(dist, py, ctx, scalar=self.symbols.ranks.full(variable.name) == 0)
 
     def _support(self, variable: Variable) -> Support:
         try:
@@ -301,16 +302,21 @@ class ProgramWriter:
         bijection = None
         if support.structured:
             bijection = self.symbols.hoist(f"_rt.biject_to({constraint_code(support, bounds.codes)})", "t")
-        lines, jacobian = transform_lines(support, raw, py, bounds.codes, bijection)
+        # The fewest ops on the hot path: a scalar is one element, a vector one slice.
+        rank = self.symbols.ranks.full(variable.name) - (support.kind in ("corr_cholesky", "cov"))
+        lines, jacobian = transform_lines(support, raw, py, bounds.codes, bijection, scalar=rank == 0)
+        if rank == 0:
+            self.out.scalars.append(variable.name)
+        read = f"_u[{block}]" if rank <= 1 else f"_u[{block}].view({shape})"
         for target in (self.out.potential, self.out.constrain):
-            target.add(1, f"{raw} = _u[{block}].view({shape})")
+            target.add(1, f"{raw} = {read}")
             for line in lines:
                 target.add(1, line)
         if jacobian:
             self.out.potential.add(1, f"_lp = _lp + {jacobian}")
 
-    def _add_log_prob(self, dist: Val, value: str, ctx: Context) -> None:
-        term = f"{dist.code}.log_prob({value}).sum()"
+    def _add_log_prob(self, dist: Val, value: str, ctx: Context, scalar: bool = False) -> None:
+        term = f"{dist.code}.log_prob({value})" + ("" if scalar else ".sum()")
         scale = self.scale(ctx)
         if dist.data_only and not scale and value.startswith("_"):
             term = self.symbols.hoist(term)

@@ -98,22 +98,23 @@ def _natural(call: ast.Call) -> Support | None:
 
 
 def transform_lines(support: Support, raw: str, out: str, bounds: tuple[str | None, str | None],
-                    bijection: str | None) -> tuple[list[str], str | None]:
+                    bijection: str | None, scalar: bool = False) -> tuple[list[str], str | None]:
     """Lines mapping unconstrained ``raw`` onto the support as ``out``, and the log-Jacobian code.
 
     ``bounds`` is the code of the lower and upper bounds; ``bijection`` names a
-    bind-time ``biject_to`` transform for structured supports.
+    bind-time ``biject_to`` transform for structured supports; a ``scalar`` needs no sum.
     """
     lower, upper = bounds
+    total = raw if scalar else f"{raw}.sum()"
     match support.kind:
         case "real":
             return [f"{out} = {raw}"], None
         case "positive":
-            return [f"{out} = {raw}.exp()"], f"{raw}.sum()"
+            return [f"{out} = {raw}.exp()"], total
         case "lower":
-            return [f"{out} = {lower} + {raw}.exp()"], f"{raw}.sum()"
+            return [f"{out} = {lower} + {raw}.exp()"], total
         case "upper":
-            return [f"{out} = {upper} - {raw}.exp()"], f"{raw}.sum()"
+            return [f"{out} = {upper} - {raw}.exp()"], total
         case "unit":
             return [f"{out} = torch.sigmoid({raw})"], f"_rt.logit_jacobian({raw})"
         case "interval":

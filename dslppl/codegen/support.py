@@ -65,6 +65,10 @@ class Layout:
     def __getitem__(self, name: str) -> tuple[slice, torch.Size]:
         return self.blocks[name]
 
+    def start(self, name: str) -> int:
+        """Where a one-number latent sits in the flat vector."""
+        return self.blocks[name][0].start
+
 
 class Runtime:
     """Helpers for one binding (see the module docstring)."""
