@@ -14,6 +14,8 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 from torch.distributions import Distribution, Independent, biject_to, constraints
+from torch.distributions.transforms import (AffineTransform, ComposeTransform, ExpTransform,
+                                            IndependentTransform, SigmoidTransform, Transform)
 
 from .. import runtime
 from ..distributions import ImproperUniform, Truncated, ordered_vector
@@ -46,6 +48,9 @@ class Chain(Distribution):
 
     def log_prob(self, value):
         return self._score(value)
+
+
+_ENTRYWISE = (AffineTransform, ExpTransform, SigmoidTransform)
 
 
 class StepError(Exception):
@@ -238,6 +243,22 @@ class Runtime:
         return layout
 
 
+def _inverse_shape(transform: Transform, shape: torch.Size) -> torch.Size:
+    """The unconstrained shape under ``transform``; entry-by-entry maps keep the shape.
+
+    (Asking an affine map for it would broadcast symbolic shapes, which imports
+    sympy: half a second of every first fit.)"""
+    if isinstance(transform, ComposeTransform):
+        for part in reversed(transform.parts):
+            shape = _inverse_shape(part, shape)
+        return shape
+    if isinstance(transform, IndependentTransform):
+        return _inverse_shape(transform.base_transform, shape)
+    if isinstance(transform, _ENTRYWISE):
+        return shape
+    return transform.inverse_shape(shape)
+
+
 class Initializer(runtime.Messenger):
     """Sets unobserved latent sites (all, or those in ``names``) to a valid point: the
     image of zero under their support's bijection."""
@@ -255,6 +276,6 @@ class Initializer(runtime.Messenger):
             return
         shape = msg.fn.batch_shape + msg.fn.event_shape
         bijection = biject_to(msg.fn.support)
-        unconstrained = torch.Size(bijection.inverse_shape(shape))
+        unconstrained = torch.Size(_inverse_shape(bijection, shape))
         self.unconstrained[msg.name] = unconstrained
         msg.value = bijection(torch.zeros(unconstrained, dtype=self.dtype))

@@ -28,11 +28,13 @@ from typing import Callable
 
 import torch
 
+from .lbfgs import minimize
 from .families import Family, FullRank, Laplace, LowRank, MeanField, PointMass
 
 __all__ = ["MapResult", "find_map", "hessian", "laplace_scale_tril", "build_family"]
 
 Potential = Callable[[torch.Tensor], torch.Tensor]
+_ROW_BY_ROW = 64  # Hessians up to this size are built one gradient row at a time
 
 
 @dataclass
@@ -70,35 +72,7 @@ def find_map(potential: Potential, init: torch.Tensor, max_evals: int = 2000,
 
 
 def _lbfgs(potential: Potential, u0: torch.Tensor, max_evals: int) -> tuple[torch.Tensor, list[float]]:
-    u = u0.clone().requires_grad_(True)
-    opt = torch.optim.LBFGS([u], lr=1.0, max_iter=100, max_eval=max_evals, history_size=50,
-                            tolerance_grad=1e-10, tolerance_change=1e-14,
-                            line_search_fn="strong_wolfe")
-    losses: list[float] = []
-    worst = [abs(_value(potential, u0)) + 1.0]
-
-    def closure():
-        opt.zero_grad()
-        try:
-            loss = -potential(u)
-        except ValueError:  # a distribution refused its parameters far out: treat as -inf
-            loss = None
-        if loss is None or not bool(torch.isfinite(loss)):
-            # A large finite value makes the line search shrink its step;
-            # inf or nan would poison its interpolation.
-            u.grad = torch.zeros_like(u)
-            return torch.tensor(10.0 * worst[0] + 1e6, dtype=u.dtype)
-        loss.backward()
-        losses.append(loss.item())
-        worst[0] = max(worst[0], abs(losses[-1]))
-        return loss
-
-    for _ in range(max(1, max_evals // 100)):
-        before = len(losses)
-        opt.step(closure)
-        if len(losses) - before <= 2 or len(losses) >= max_evals:
-            break
-    return u.detach(), losses
+    return minimize(lambda u: -potential(u), u0, max_evals=max_evals)
 
 
 def _newton_polish(potential: Potential, u: torch.Tensor, steps: int):
@@ -145,15 +119,25 @@ def _grad(f, u: torch.Tensor) -> torch.Tensor:
 
 
 def hessian(potential: Potential, u: torch.Tensor) -> torch.Tensor | None:
-    """The Hessian of ``-potential`` at ``u`` (symmetrised), or None if not finite."""
+    """The Hessian of ``-potential`` at ``u`` (symmetrised), or None if not finite.
+
+    Small problems take one backward pass per row: torch's vectorised Hessian
+    passes batched gradients, whose first use imports sympy (half a second of a
+    short fit's start-up)."""
     f = lambda x: -potential(x)  # noqa: E731
-    with warnings.catch_warnings():
-        # vectorize=True may warn about missing batching rules (it falls back to a slower loop).
-        warnings.simplefilter("ignore")
-        try:
-            H = torch.autograd.functional.hessian(f, u.detach(), vectorize=True)
-        except RuntimeError:
-            H = torch.autograd.functional.hessian(f, u.detach())
+    x = u.detach().clone().requires_grad_(True)
+    if x.numel() <= _ROW_BY_ROW:
+        grad, = torch.autograd.grad(f(x), x, create_graph=True)
+        rows = [torch.autograd.grad(g, x, retain_graph=True, allow_unused=True)[0] for g in grad]
+        H = torch.stack([r if r is not None else torch.zeros_like(x) for r in rows]).detach()
+    else:
+        with warnings.catch_warnings():
+            # vectorize=True may warn about missing batching rules (it falls back to a slower loop).
+            warnings.simplefilter("ignore")
+            try:
+                H = torch.autograd.functional.hessian(f, u.detach(), vectorize=True)
+            except RuntimeError:
+                H = torch.autograd.functional.hessian(f, u.detach())
     H = (H + H.T) / 2
     return H if bool(torch.isfinite(H).all()) else None
 
