@@ -31,7 +31,7 @@ graphviz:
 demo: setup
 	mkdir -p out
 	$(DSLPPL) check $(EXAMPLE).ppl
-	$(DSLPPL) fit $(EXAMPLE).ppl --data $(EXAMPLE).json --guide mvn --seed 0 --out out/eight_schools.fit.json
+	$(DSLPPL) fit $(EXAMPLE).ppl --data $(EXAMPLE).json --guide mvn --steps 5000 --seed 0 --out out/eight_schools.fit.json
 	$(DSLPPL) render $(EXAMPLE).ppl --data $(EXAMPLE).json -o out/eight_schools.svg
 	@echo "wrote out/eight_schools.svg and out/eight_schools.fit.json"
 

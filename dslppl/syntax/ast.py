@@ -226,25 +226,30 @@ class Program(Node):
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+_LEAF_TYPES = {"str", "bool", "int | float"}  # annotations of fields that never hold nodes
+
+
 def _child_fields(cls: type) -> tuple[str, ...]:
     """Names of the fields that may hold nodes (cached: ``fields`` is slow on hot paths)."""
     if cls not in _FIELDS:
-        _FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name != "span")
+        _FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name != "span" and f.type not in _LEAF_TYPES)
     return _FIELDS[cls]
 
 
-def children(node: Node) -> Iterator[Node]:
+def children(node: Node) -> list[Node]:
     """The direct child nodes of ``node``, in field order.
 
     >>> [c.id for c in children(Binary("+", Name("a"), Name("b")))]
     ['a', 'b']
     """
+    found = []
     for name in _child_fields(type(node)):
         value = getattr(node, name)
         if isinstance(value, Node):
-            yield value
-        elif isinstance(value, tuple):
-            yield from (v for v in value if isinstance(v, Node))
+            found.append(value)
+        elif type(value) is tuple:
+            found.extend(v for v in value if isinstance(v, Node))
+    return found
 
 
 def walk(node: Node) -> Iterator[Node]:
@@ -253,4 +258,4 @@ def walk(node: Node) -> Iterator[Node]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(reversed(list(children(current))))
+        stack.extend(reversed(children(current)))
