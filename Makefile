@@ -42,6 +42,9 @@ bench: setup
 	$(PY) benchmarks/compile_speed.py
 	$(PY) benchmarks/svi_speed.py
 	$(PY) benchmarks/time_to_result.py
+	$(PY) benchmarks/handler_overhead.py
+	$(PY) benchmarks/render_speed.py
+	$(PY) benchmarks/readme_tables.py
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info

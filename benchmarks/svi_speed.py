@@ -7,8 +7,9 @@ with a minibatch of 1,024 (also at N=1,000,000: a subsampled step should not
 depend on N). Each system fits the same model with a mean-field normal guide,
 Adam at lr 0.01. A step's time is the median of the intervals between
 consecutive steps after warm-up, so one-off set-up (compiling, MAP start,
-Pyro's first trace) never counts; all three run in this one process and the
-ratios are taken within one run.
+Pyro's first trace) never counts. All three run in this one process, in
+alternating rounds (a burst of machine noise then hits every system alike);
+each figure is the median over rounds, and ratios are taken within one run.
 
 Run: ``.venv/bin/python benchmarks/svi_speed.py [--threads 1] [--steps 600]``;
 writes ``benchmarks/results/svi_speed.md``.
@@ -245,33 +246,49 @@ class Row:
         return [self.case, f"{self.dslppl:.3f}", pyro, f"{self.hand:.3f}", vs_pyro, f"{self.dslppl / self.hand:.2f}"]
 
 
-def run(steps: int) -> list[Row]:
+def rounds(case: str, systems: dict[str, Callable[[], float]], repeats: int) -> Row:
+    """Each system once per round, in turn; the median over rounds of each."""
+    times: dict[str, list[float]] = {name: [] for name in systems}
+    for _ in range(repeats):
+        for name, measure in systems.items():
+            times[name].append(measure())
+    median = {name: statistics.median(values) for name, values in times.items()}
+    return Row(case, median["dslppl"], median.get("Pyro"), median["hand"])
+
+
+def run(steps: int, repeats: int) -> list[Row]:
     eight_p, radon_p, logistic_p = pyro_models()
-    es, rd, lg = eight_schools_data(), radon_data(), logistic_data(100_000)
-    rows = [
-        Row("eight schools", dslppl_step_ms(EIGHT_SCHOOLS, es, steps), pyro_step_ms(eight_p, es, steps),
-            hand_step_ms(*hand_eight_schools(es), steps)),
-        Row("radon (N=919, J=85)", dslppl_step_ms(RADON, rd, steps), pyro_step_ms(radon_p, rd, steps),
-            hand_step_ms(*hand_radon(rd), steps)),
-        Row("logistic N=100k K=20", dslppl_step_ms(LOGISTIC, lg, steps),
-            pyro_step_ms(logistic_p, lg, steps), hand_step_ms(*hand_logistic(lg), steps)),
-        Row("logistic N=100k, batch 1024", dslppl_step_ms(LOGISTIC, lg, steps, {"n": 1024}),
-            pyro_step_ms(lambda d: logistic_p(d, 1024), lg, steps), hand_step_ms(*hand_logistic(lg, 1024), steps)),
-    ]
-    big = logistic_data(1_000_000)
-    rows.append(Row("logistic N=1M, batch 1024", dslppl_step_ms(LOGISTIC, big, steps, {"n": 1024}),
-                    None, hand_step_ms(*hand_logistic(big, 1024), steps)))
-    return rows
+    es, rd, lg, big = eight_schools_data(), radon_data(), logistic_data(100_000), logistic_data(1_000_000)
+    cases = {
+        "eight schools": {"dslppl": lambda: dslppl_step_ms(EIGHT_SCHOOLS, es, steps),
+                          "Pyro": lambda: pyro_step_ms(eight_p, es, steps),
+                          "hand": lambda: hand_step_ms(*hand_eight_schools(es), steps)},
+        "radon (N=919, J=85)": {"dslppl": lambda: dslppl_step_ms(RADON, rd, steps),
+                                "Pyro": lambda: pyro_step_ms(radon_p, rd, steps),
+                                "hand": lambda: hand_step_ms(*hand_radon(rd), steps)},
+        "logistic N=100k K=20": {"dslppl": lambda: dslppl_step_ms(LOGISTIC, lg, steps),
+                                 "Pyro": lambda: pyro_step_ms(logistic_p, lg, steps),
+                                 "hand": lambda: hand_step_ms(*hand_logistic(lg), steps)},
+        "logistic N=100k, batch 1024": {
+            "dslppl": lambda: dslppl_step_ms(LOGISTIC, lg, steps, {"n": 1024}),
+            "Pyro": lambda: pyro_step_ms(lambda d: logistic_p(d, 1024), lg, steps),
+            "hand": lambda: hand_step_ms(*hand_logistic(lg, 1024), steps)},
+        "logistic N=1M, batch 1024": {
+            "dslppl": lambda: dslppl_step_ms(LOGISTIC, big, steps, {"n": 1024}),
+            "hand": lambda: hand_step_ms(*hand_logistic(big, 1024), steps)},
+    }
+    return [rounds(case, systems, repeats) for case, systems in cases.items()]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
-    parser.add_argument("--steps", type=int, default=600, help="steps per measurement")
+    parser.add_argument("--steps", type=int, default=300, help="steps per measurement")
+    parser.add_argument("--repeats", type=int, default=5, help="alternating rounds per case")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore")
-    rows = run(args.steps)
+    rows = run(args.steps, args.repeats)
     header = ["case", "dslppl ms/step", "Pyro ms/step", "hand-written ms/step", "Pyro / dslppl",
               "dslppl / hand-written"]
     by_case = {r.case: r for r in rows}
