@@ -30,6 +30,7 @@ from .codegen.module import generate
 from .diagnostics import Diagnostic, DslError
 from .driver import front_end
 from .source import Source
+from .syntax import ast
 
 Data = Mapping[str, Any] | str | Path | None
 
@@ -93,8 +94,25 @@ class Model:
         subsample = dict(subsample or {})
         self._check_subsample(subsample)
         inputs = prepare(self.checked, _read(data), dtype, self.text, allow_missing_observed=simulate_missing)
+        self._check_simulable(inputs.missing_observed)
         compiled = self.compiled(frozenset(inputs.missing_observed), frozenset(subsample))
         return bind(compiled, self.checked, inputs, dtype=dtype, subsample=subsample, source=self.text)
+
+    def _check_simulable(self, missing: list[str]) -> None:
+        """Observed variables left out are drawn instead, unless their distribution reads
+        their own other elements (an AR likelihood over a plate needs the data)."""
+        errors = []
+        for name in missing:
+            variable = self.checked.variables[name]
+            reads_itself = any(isinstance(n, ast.Name) and n.id == name
+                               for piece in variable.pieces for n in ast.walk(piece.stmt.dist))
+            if reads_itself and not variable.sequential:
+                errors.append(Diagnostic(
+                    "E0801", f"missing data: '{name}' was not supplied, and it cannot be simulated: its "
+                    f"distribution reads other elements of '{name}'", variable.span,
+                    hint=f"supply \"{name}\", or write its recursion as a 'for' loop to simulate it"))
+        if errors:
+            raise DslError(errors, self.text)
 
     def _check_subsample(self, subsample: Mapping[str, int]) -> None:
         errors = []

@@ -62,6 +62,7 @@ class LoopWriter:
 
     def __init__(self, writer: "ProgramWriter"):
         self.writer = writer
+        self._sizes: dict[str, str] = {}  # array -> code of its length
 
     def write(self, unit: list[Variable]) -> None:
         ordered = _unit_order(unit)
@@ -70,12 +71,13 @@ class LoopWriter:
         drawn = [v for v in ordered if v.kind is Kind.LATENT or (v.kind is Kind.OBSERVED and v.name in simulated)]
         if len(drawn) > 1:
             self._unsupported(drawn[1], "one 'for' loop can build only one latent array")
-        if drawn and built:
-            self._unsupported(built[0], "a loop that builds a latent array cannot also build deterministic ones")
+        score: list[str] = []
         if drawn:
-            self._chain(drawn[0])
+            score = self._chain(drawn[0], [v for v in ordered if v in built or v in drawn])
         if built:
             self._unrolled(built)
+        for line in score:  # a drawn array's log-density may read the arrays built beside it
+            self.writer.out.potential.add(1, line)
         for variable in ordered:
             if variable not in built and variable not in drawn:
                 self._vectorized(variable)
@@ -99,26 +101,26 @@ class LoopWriter:
                 self._unsupported(variable, f"'{variable.name}' cannot be defined in a 'for' loop")
 
     # --- latent arrays ---------------------------------------------------------------------
-    def _chain(self, variable: Variable) -> None:
-        """One site for the whole array: drawn step by step, scored all at once given its values."""
+    def _chain(self, variable: Variable, members: list[Variable]) -> list[str]:
+        """One site for the whole array: drawn step by step (with the deterministic arrays
+        of its loop), scored all at once given its values. Returns potential's score lines."""
         writer = self.writer
         symbols = writer.symbols
-        loop = self._single_loop([variable])
+        loop = self._single_loop(members)
         py = symbols.names[variable.name]
-        symbol = symbols.get(variable.name)
-        size = self._array_size(variable, loop)
         draw, score = symbols.fresh("g"), symbols.fresh("g")
         support = writer._support(variable)
         bounds = writer._bounds(support, Context())
-        element = self.writer.constraint(support, bounds)
-        # drawing: an unrolled loop over a Python list of elements
-        symbol.sequence = symbols.fresh("l")
-        lines = [f"def {draw}():", f"    {symbol.sequence} = [None] * {size}"]
-        lines += self._steps(variable, loop, lambda piece, ctx: self._draw_step(
-            variable, piece, ctx, support, bounds), indent="    ")
-        lines.append(f"    return _rt.stack_pieces({symbol.sequence}, {variable.name!r})")
-        symbol.sequence = None
-        # scoring: every piece vectorized over its loop, given the whole array
+        # drawing: an unrolled loop over Python lists of elements
+        lists = self._start_lists(members, loop)
+        step_of = {v.name: (lambda piece, ctx, v=v: self._draw_step(v, piece, ctx, support, bounds))
+                   if v is variable else (lambda piece, ctx, v=v: self._assign(v, piece, ctx)) for v in members}
+        lines = [f"def {draw}():"] + ["    " + line for line in self._loop_lines(members, loop, lists, step_of)]
+        lines.append(f"    return _rt.stack_pieces({lists[variable.name]}, {variable.name!r})")
+        self._end_lists(members)
+        # scoring: the deterministic arrays rebuilt from the given array, then every piece vectorized
+        built = [v for v in members if v is not variable]
+        rebuild = self._rebuild_lines(built, loop) if built else []
         terms = []
         for piece in variable.pieces:
             ctx = writer.context(piece.frames)
@@ -126,32 +128,50 @@ class LoopWriter:
             value = writer.emit.value(target_read(piece), ctx)
             terms.append(f"{dist.code}.log_prob({value.code}).sum()")
         temporaries = writer.emit.take_pending()
-        lines += [f"def {score}({py}):"] + [f"    {t}" for t in temporaries]
+        lines += [f"def {score}({py}):"] + [f"    {line}" for line in rebuild + temporaries]
         lines.append(f"    return {' + '.join(terms)}")
         for line in lines:
             writer.out.model.add(1, line)
-        site = f"_rt.Chain({draw}, {score}, {element}, _rt.shape({size}), {variable.rank})"
+        size = self._array_size(variable, loop)
+        site = f"_rt.Chain({draw}, {score}, {writer.constraint(support, bounds)}, _rt.shape({size}), {variable.rank})"
         writer.out.model.add(1, f"{py} = sample({variable.name!r}, {site})")
         writer._read_latent(variable, support, bounds, Context())
-        for line in temporaries + [f"_lp = _lp + {' + '.join(terms)}"]:
-            writer.out.potential.add(1, line)
+        return temporaries + [f"_lp = _lp + {' + '.join(terms)}"]
 
-    def _steps(self, variable: Variable, loop, lines_of, indent: str) -> list[str]:
-        """Lines for the pieces before the loop, then the loop over the others."""
+    def _start_lists(self, members: list[Variable], loop) -> dict[str, str]:
+        """A Python list per array, read element by element while the loop runs."""
+        lists = {v.name: self.writer.symbols.fresh("l") for v in members}
+        for variable in members:
+            self.writer.symbols.get(variable.name).sequence = lists[variable.name]
+        return lists
+
+    def _end_lists(self, members: list[Variable]) -> None:
+        for variable in members:
+            self.writer.symbols.get(variable.name).sequence = None
+
+    def _loop_lines(self, members: list[Variable], loop, lists: dict[str, str], step_of) -> list[str]:
+        """The lists, the pieces before the loop, then the loop over the others, in step order."""
         writer = self.writer
-        lines = [indent + line for p in variable.pieces if not p.loops for line in lines_of(p, Context())]
+        lines = [f"{lists[v.name]} = [None] * {self._array_size(v, loop)}" for v in members]
+        for variable in members:
+            for piece in variable.pieces:
+                if not piece.loops:
+                    lines += step_of[variable.name](piece, Context())
         step = writer.symbols.fresh("t")
         lo = writer.emit.index(loop.domain.lo, Context()).code if loop.domain.lo is not None else "0"
         hi = writer.emit.index(loop.domain.hi, Context()).code
-        lines.append(f"{indent}for {step} in range({_int(lo)}, {_int(hi)}):")
+        lines.append(f"for {step} in range({_int(lo)}, {_int(hi)}):")
         ctx = Context((), ((loop.index, step),))
-        lines += [f"{indent}    " + line for p in variable.pieces if p.loops for line in lines_of(p, ctx)]
+        for variable in members:
+            for piece in variable.pieces:
+                if piece.loops:
+                    lines += ["    " + line for line in step_of[variable.name](piece, ctx)]
         return lines
 
     def _draw_step(self, variable: Variable, piece: Piece, ctx: Context, support, bounds) -> list[str]:
         """One element drawn: ``x[t] = <its distribution>.sample()``, after any temporaries."""
         emit = self.writer.emit
-        target = f"{emit.symbols.get(variable.name).sequence}[{emit.index(piece.target.indices[0], ctx).code}]"
+        target = self._element(variable, piece, ctx)
         dist = self._piece_distribution(variable, piece, ctx, support, bounds)
         return emit.take_pending() + [f"{target} = {dist}.sample()"]
 
@@ -169,49 +189,42 @@ class LoopWriter:
 
     # --- unrolled deterministic arrays ---------------------------------------------------
     def _unrolled(self, built: list[Variable]) -> None:
+        """Deterministic arrays computed step by step, then recorded as sites."""
         writer = self.writer
-        symbols = writer.symbols
         loop = self._single_loop(built)
-        lists = {v.name: symbols.fresh("l") for v in built}
-        size = {v.name: self._array_size(v, loop) for v in built}
-        lines = [f"{lists[v.name]} = [None] * {size[v.name]}" for v in built]
-        for variable in built:
-            symbols.get(variable.name).sequence = lists[variable.name]
-        for variable in built:
-            for piece in variable.pieces:
-                if not piece.loops:
-                    lines += self._assign(variable, piece, lists[variable.name], Context())
-        step = symbols.fresh("t")
-        lo = writer.emit.index(loop.domain.lo, Context()).code if loop.domain.lo is not None else "0"
-        hi = writer.emit.index(loop.domain.hi, Context()).code
-        lines.append(f"for {step} in range({_int(lo)}, {_int(hi)}):")
-        ctx = Context((), ((loop.index, step),))
-        for variable in built:
-            for piece in variable.pieces:
-                if piece.loops:
-                    lines += ["    " + line for line in self._assign(variable, piece, lists[variable.name], ctx)]
-        for variable in built:
-            symbols.get(variable.name).sequence = None
-        for line in lines:
+        for line in self._rebuild_lines(built, loop):
             writer.out.model.add(1, line)
             writer.out.potential.add(1, line)
         for variable in built:
-            py = symbols.names[variable.name]
-            stacked = f"_rt.stack_pieces({lists[variable.name]}, {variable.name!r})"
-            writer.out.model.add(1, f"{py} = deterministic({variable.name!r}, {stacked})")
-            writer.out.potential.add(1, f"{py} = {stacked}")
+            py = writer.symbols.names[variable.name]
+            writer.out.model.add(1, f"{py} = deterministic({variable.name!r}, {py})")
             writer.out.deterministic.append(variable.name)
 
-    def _assign(self, variable: Variable, piece: Piece, target_list: str, ctx: Context) -> list[str]:
+    def _rebuild_lines(self, built: list[Variable], loop) -> list[str]:
+        """Lines computing deterministic arrays into their Python names (no sites)."""
+        lists = self._start_lists(built, loop)
+        step_of = {v.name: (lambda piece, ctx, v=v: self._assign(v, piece, ctx)) for v in built}
+        lines = self._loop_lines(built, loop, lists, step_of)
+        self._end_lists(built)
+        names = self.writer.symbols.names
+        return lines + [f"{names[v.name]} = _rt.stack_pieces({lists[v.name]}, {v.name!r})" for v in built]
+
+    def _element(self, variable: Variable, piece: Piece, ctx: Context) -> str:
         emit = self.writer.emit
-        index = emit.index(piece.target.indices[0], ctx).code
+        return f"{emit.symbols.get(variable.name).sequence}[{emit.index(piece.target.indices[0], ctx).code}]"
+
+    def _assign(self, variable: Variable, piece: Piece, ctx: Context) -> list[str]:
+        emit = self.writer.emit
+        target = self._element(variable, piece, ctx)
         value = emit.value(piece.stmt.value, ctx)
         value = emit.hoisted(value, ctx, tensor=True) if value.data_only else value
-        return emit.take_pending() + [f"{target_list}[{index}] = {value.code}"]
+        return emit.take_pending() + [f"{target} = {value.code}"]
 
     def _array_size(self, variable: Variable, loop) -> str:
         """The array's length, one past the largest index any piece defines; checks at
         bind time that the pieces cover every element exactly once."""
+        if variable.name in self._sizes:
+            return self._sizes[variable.name]
         emit = self.writer.emit
         ranges = []
         for piece in variable.pieces:
@@ -227,6 +240,7 @@ class LoopWriter:
         size = self.writer.symbols.hoist(f"max({', '.join(stop for _, stop in ranges)})", "n")
         pieces = ", ".join(f"({start}, {stop})" for start, stop in ranges)
         self.writer.symbols.add_prelude(f"_rt.check_cover({variable.name!r}, {size}, [{pieces}])")
+        self._sizes[variable.name] = size
         return size
 
 

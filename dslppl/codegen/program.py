@@ -124,7 +124,9 @@ class ProgramWriter:
         plates = () if known or variable.sequential else tuple(f for f in variable.frames if not f.sequential)
         axes = tuple(self.axis(f) for f in plates)
         offsets = tuple(a.lo if a.lo != "0" else None for a in axes)
-        data_only = known or (kind is Kind.DETERMINISTIC and all(
+        # A loop-built array is computed where its loop is written (not in the prelude), and may
+        # read latents at earlier steps: never data-only.
+        data_only = known or (kind is Kind.DETERMINISTIC and not variable.sequential and all(
             self.symbols.get(p).data_only for p in variable.parents if p in self.symbols.symbols))
         full_rank = self.symbols.ranks.full(variable.name)
         self.symbols.symbols[variable.name] = Symbol(

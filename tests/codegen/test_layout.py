@@ -256,3 +256,29 @@ def test_missing_piece_of_a_loop_array_is_reported_at_bind_time():
     with pytest.raises(dslppl.DslError) as error:
         model.bind({"T": 4})
     assert error.value.codes == ["E0406"]
+
+
+def test_a_drawn_array_beside_a_deterministic_recursion():
+    model = dslppl.loads("""
+    model m {
+      data T: int
+      s ~ HalfNormal(1)
+      m[0] = 0
+      x[0] ~ Normal(0, 1)
+      for t in 1..T {
+        m[t] = 0.5 * m[t - 1] + x[t - 1]
+        x[t] ~ Normal(m[t], s)
+      }
+    }""")
+    x, s = t([0.2, -0.1, 0.4, 0.3]), t(0.7)
+    tr = traced(model, {"T": 4}, {"x": x, "s": s})
+    m = [t(0.0)]
+    for k in range(1, 4):
+        m.append(0.5 * m[-1] + x[k - 1])
+    m = torch.stack(m)
+    expected = (torch.distributions.HalfNormal(1).log_prob(s) + Normal(0, 1).log_prob(x[0])
+                + Normal(m[1:], s).log_prob(x[1:]).sum())
+    assert torch.allclose(tr.log_prob_sum(), expected)
+    assert torch.allclose(tr.nodes["m"].value, m)
+    draws = model.sample_prior({"T": 4}, num_samples=2, seed=0)
+    assert draws["x"].shape == (2, 4) and draws["m"].shape == (2, 4)
