@@ -22,6 +22,7 @@ import argparse
 import statistics
 import sys
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable
 
@@ -57,20 +58,7 @@ STAGES: list[Stage] = [
     Stage("codegen", _codegen),
 ]
 
-EIGHT_SCHOOLS = """
-model eight_schools {
-  data J: int
-  data y: real[J]
-  data sigma: positive[J]
-  mu ~ Normal(0, 5)
-  tau ~ HalfCauchy(5)
-  plate j in J {
-    theta_raw[j] ~ Normal(0, 1)
-    theta[j] = mu + tau * theta_raw[j]
-    y[j] ~ Normal(theta[j], sigma[j])
-  }
-}
-"""
+EIGHT_SCHOOLS = (Path(__file__).resolve().parents[1] / "examples" / "eight_schools.ppl").read_text()
 EIGHT_SCHOOLS_DATA = {"J": 8, "y": [28, 8, -3, 7, -1, 1, 18, 12], "sigma": [15, 10, 16, 11, 9, 11, 10, 18]}
 
 

@@ -17,6 +17,7 @@ writes ``benchmarks/results/svi_speed.md``.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import statistics
 import time
 import warnings
@@ -27,26 +28,14 @@ import torch
 
 import dslppl
 
-from _report import machine_facts, write_result
+from _report import write_result
 
 F32 = torch.float32
 
 
 # --- models ---------------------------------------------------------------------------
 
-EIGHT_SCHOOLS = """
-model eight_schools {
-  data J: int
-  data y: real[J]
-  data sigma: positive[J]
-  mu ~ Normal(0, 5)
-  tau ~ HalfCauchy(5)
-  plate j in J {
-    theta_raw[j] ~ Normal(0, 1)
-    theta[j] = mu + tau * theta_raw[j]
-    y[j] ~ Normal(theta[j], sigma[j])
-  }
-}"""
+EIGHT_SCHOOLS = (Path(__file__).resolve().parents[1] / "examples" / "eight_schools.ppl").read_text()
 
 RADON = """
 model radon {

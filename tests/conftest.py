@@ -25,3 +25,20 @@ def pytest_addoption(parser):
 def update_golden(request) -> bool:
     """True when pytest runs with --update-golden."""
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(autouse=True)
+def clean_runtime():
+    """Every test starts with an empty global param store and a seeded RNG, and must
+    leave the handler stack empty."""
+    import torch
+
+    from dslppl.runtime import clear_param_store, messenger
+
+    clear_param_store()
+    torch.manual_seed(0)
+    yield
+    leaked = list(messenger._STACK)
+    messenger._STACK.clear()
+    assert not leaked, f"handlers left on the stack: {leaked}"
+    clear_param_store()

@@ -14,35 +14,14 @@ run with the same seed bit for bit.
 from __future__ import annotations
 
 import os
-import tempfile
-from typing import Any
 
 import torch
+
+from ..runtime.files import save_atomic
 
 __all__ = ["save_atomic", "load_checkpoint", "FORMAT"]
 
 FORMAT = 1
-
-
-def save_atomic(obj: Any, path: str | os.PathLike) -> None:
-    """``torch.save(obj)`` to a temporary file next to ``path``, then ``os.replace`` it.
-
-    A reader never sees a partial file, and a crash mid-write leaves the
-    previous checkpoint intact.
-    """
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
-                               prefix=os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def load_checkpoint(path: str | os.PathLike, config: dict) -> dict | None:

@@ -17,7 +17,6 @@ tensor(0.6931, requires_grad=True)
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,6 +24,8 @@ import torch
 from torch.distributions import biject_to, constraints, transform_to
 from torch.distributions.constraints import Constraint
 from torch.distributions.transforms import Transform
+
+from .files import save_atomic
 
 __all__ = ["ParamStore", "clear_param_store", "get_param_store"]
 
@@ -193,20 +194,7 @@ class ParamStore:
         moved into place with ``os.replace``, so a reader never sees a partial
         file and a crash leaves any previous file intact.
         """
-        path = os.fspath(path)
-        state = self.get_state()  # fails early, before touching the disk
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
-                                   prefix=os.path.basename(path) + ".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(state, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        save_atomic(self.get_state(), path)  # the state first: it fails before touching the disk
 
     def load(self, path: str | os.PathLike, map_location: Any = None) -> None:
         """Read a file written by :meth:`save` (``weights_only=True``) into the store."""
