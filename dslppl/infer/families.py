@@ -37,6 +37,7 @@ posterior, so the iterates settle faster and closer.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import torch
@@ -51,7 +52,7 @@ __all__ = ["Family", "MeanField", "FullRank", "LowRank", "PointMass", "Laplace",
 _LOG_2PI = math.log(2 * math.pi)
 
 
-class Family:
+class Family(ABC):
     """The interface of a flat-vector guide family (see the module docstring)."""
 
     kind: ClassVar[str]
@@ -66,24 +67,24 @@ class Family:
         """Columns of ``eps`` that :meth:`rsample` reads."""
         return self.dim
 
+    @abstractmethod
     def init_params(self) -> torch.Tensor:
         """The starting ``phi`` (a fresh tensor; the caller makes it a leaf)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def rsample(self, phi: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Draws ``u`` (``[P, D]``) and ``log q(u)`` (``[P]``) from noise ``eps``.
 
         ``eps`` of shape ``[noise_dim]`` gives one draw ``[D]`` and a scalar.
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def distribution(self, phi: torch.Tensor) -> Distribution:
         """q as a torch distribution over ``u`` (event shape ``[D]``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def named_params(self, phi: torch.Tensor) -> dict[str, torch.Tensor]:
         """q's parameters in ``u``-space, for people (``Fit.params``)."""
-        raise NotImplementedError
 
     def state(self) -> dict:
         """Plain tensors and numbers that rebuild the family (``weights_only`` safe)."""

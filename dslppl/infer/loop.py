@@ -16,6 +16,7 @@ update, for the case where a finite loss had a non-finite gradient.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import Callable
 
 import torch
@@ -36,7 +37,7 @@ __all__ = ["FusedStep", "TraceStep", "Trainer", "batched_potential"]
 REPORT_EVERY = 25  # steps between progress-bar updates
 
 
-class _Step:
+class _Step(ABC):
     """What :class:`Trainer` needs of a step function."""
 
     leaves: list[torch.Tensor]         # the tensors the optimizer updates
@@ -44,11 +45,13 @@ class _Step:
     optimizer: LeanAdam
     clip_norm: float | None
 
+    @abstractmethod
     def __call__(self) -> float:
-        raise NotImplementedError
+        """One step; returns the loss before it."""
 
+    @abstractmethod
     def diagnose(self, step: int) -> NonFiniteLoss:
-        raise NotImplementedError
+        """The error to raise when step ``step`` met a non-finite loss."""
 
     def _update(self, loss: torch.Tensor) -> None:
         loss.backward()
