@@ -47,7 +47,6 @@ class Generated:
     deterministic: tuple[str, ...]
     params: tuple[str, ...]
     simulated: tuple[str, ...]
-    offsets: dict[str, tuple[str, ...]]
     names: dict[str, str]             # user name -> Python local (the mangling table)
     dynamic: tuple[str, ...] = ()     # latents whose bounds read other latents
     spans: tuple = ()                 # per source line: the model statement it comes from
@@ -142,7 +141,7 @@ def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str
     rows.append((f"    return model, potential, constrain, _layout, {'guide' if guide else 'None'}", None))
     return Generated("\n".join(r[0] for r in rows) + "\n", tuple(out.latents), tuple(out.observed),
                      tuple(out.deterministic), tuple(out.params), tuple(out.simulated),
-                     dict(out.offsets), names, tuple(out.dynamic), tuple(r[1] for r in rows))
+                     names, tuple(out.dynamic), tuple(r[1] for r in rows))
 
 
 def _first_term(lines: list[str], spans: list) -> tuple[list[str], list]:

@@ -48,7 +48,6 @@ class Output:
     observed: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)
     simulated: list[str] = field(default_factory=list)
-    offsets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     batches: list[str] = field(default_factory=list)      # minibatch draws at the top of potential
     dynamic: list[str] = field(default_factory=list)      # latents whose bounds read other latents
     scalars: list[str] = field(default_factory=list)      # latents that are one number
@@ -132,8 +131,6 @@ class ProgramWriter:
         self.symbols.symbols[variable.name] = Symbol(
             variable.name, py, kind, tuple(f.index for f in plates), tuple(a.key for a in axes),
             full_rank, data_only, offsets)
-        if any(offsets):
-            self.out.offsets[variable.name] = tuple(o or "0" for o in offsets)
 
     # --- plates in model() ----------------------------------------------------------
     def enter(self, ctx: Context) -> int:
