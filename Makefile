@@ -15,8 +15,8 @@ setup: $(STAMP) graphviz
 # unpinned torch would pull a multi-GB CUDA build.
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -qq torch==2.13.0
+	$(PY) -m pip install -qq -e '.[dev]'
 	touch $(STAMP)
 
 # The `dot` binary renders SVG/PNG; without it dslppl still writes DOT text.
@@ -61,8 +61,8 @@ wheel-check: setup
 	$(PY) -m build --wheel --outdir "$$tmp/dist" . >"$$tmp/build.log" 2>&1 || { tail -n 40 "$$tmp/build.log"; exit 1; }; \
 	rm -rf build; \
 	python3 -m venv "$$tmp/venv"; \
-	"$$tmp/venv/bin/python" -m pip install -q torch==2.13.0; \
-	"$$tmp/venv/bin/python" -m pip install -q "$$tmp"/dist/dslppl-*.whl; \
+	"$$tmp/venv/bin/python" -m pip install -qq torch==2.13.0; \
+	"$$tmp/venv/bin/python" -m pip install -qq "$$tmp"/dist/dslppl-*.whl; \
 	cd "$$tmp"; \
 	"$$tmp/venv/bin/python" -c "import dslppl.grammar, sys; sys.exit(not dslppl.grammar.__file__.startswith('$$tmp/venv/'))" \
 	  || { echo "wheel-check: dslppl was not imported from the fresh venv"; exit 1; }; \
