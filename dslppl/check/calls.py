@@ -15,7 +15,6 @@ from ..library.distributions import DistributionSpec
 from ..library.functions import FunctionSpec
 from ..syntax import ast
 from .model import Kind, Variable
-from .ranks import expressions
 
 TYPES = ("real", "int", "bool", "positive", "probability", "simplex", "corr_cholesky", "cov", "ordered")
 BOUNDED_TYPES = ("real", "int", "positive", "probability")
@@ -29,7 +28,7 @@ def check_calls(variables: dict[str, Variable], sink: DiagnosticSink) -> None:
             stmt = piece.stmt
             if isinstance(stmt, ast.Sample):
                 check_distribution(stmt.dist, sink)
-            for node in expressions(piece):
+            for node in piece.expressions(shape=True, target=True):
                 _check_calls_in(node, sink, skip=getattr(stmt, "dist", None))
         if variable.type is not None:
             check_type(variable.type, sink)

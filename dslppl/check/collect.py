@@ -14,6 +14,7 @@ from ..diagnostics import DiagnosticSink, Note
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
 from .model import Frame, Kind, Piece, Variable
+from .steps import step_offset
 
 _STOCHASTIC = (ast.Sample, ast.Declare)
 
@@ -179,15 +180,11 @@ def _check_targets(variable: Variable, sink: DiagnosticSink) -> None:
 
 
 def _frame_index(index: ast.Expr, frames: tuple[Frame, ...]) -> str | None:
-    """The frame an index expression of a target stands for (``t``, or ``t ± constant`` in a loop)."""
-    names = {f.index: f for f in frames}
-    if isinstance(index, ast.Name) and index.id in names:
-        return index.id
-    if (isinstance(index, ast.Binary) and index.op in "+-" and isinstance(index.left, ast.Name)
-            and isinstance(index.right, ast.Number) and isinstance(index.right.value, int)):
-        frame = names.get(index.left.id)
-        if frame is not None and frame.sequential:
+    """The frame an index expression of a target stands for (``j``, or ``t ± constant`` in a loop)."""
+    for frame in frames:
+        offset = step_offset(index, frame.index)
+        if offset == 0 or (offset is not None and frame.sequential):
             return frame.index
-    if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(index)):
+    if any(isinstance(n, ast.Name) and n.id in {f.index for f in frames} for n in ast.walk(index)):
         return "?"  # reads a frame index in some other way: never a valid target index
     return None

@@ -55,6 +55,19 @@ class Piece:
     def plates(self) -> tuple[Frame, ...]:
         return tuple(f for f in self.frames if not f.sequential)
 
+    def expressions(self, *, shape: bool = False, target: bool = False) -> list[ast.Node]:
+        """The statement's expressions, in source order of importance: its distribution or
+        value (or a param's init, a data default), then its type's bounds; with ``shape``,
+        the sizes of the type's shape; with ``target``, the target's indices."""
+        stmt = self.stmt
+        found = [getattr(stmt, a) for a in ("dist", "value", "init", "default") if getattr(stmt, a, None) is not None]
+        declared = getattr(stmt, "type", None)
+        if declared is not None:
+            found += [b.value for b in declared.bounds] + (list(declared.shape) if shape else [])
+        if target and self.target is not None:
+            found += list(self.target.indices)
+        return found
+
     @property
     def loops(self) -> tuple[Frame, ...]:
         return tuple(f for f in self.frames if f.sequential)

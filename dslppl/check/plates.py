@@ -22,17 +22,12 @@ def check_plate_reads(variables: dict[str, Variable], sink: DiagnosticSink) -> N
             plates = {f.index: f for f in piece.frames if not f.sequential}
             if not plates:
                 continue
-            for expr in _read_expressions(piece.stmt):
+            for expr in piece.expressions(shape=True):
                 nodes = list(ast.walk(expr))
                 bases = {id(n.base) for n in nodes if isinstance(n, ast.Index)}
                 for node in nodes:
                     if id(node) not in bases:
                         _check_read(node, plates, variables, sink)
-
-
-def _read_expressions(stmt: ast.Stmt) -> list[ast.Node]:
-    parts = [getattr(stmt, a, None) for a in ("dist", "value", "init", "default", "type")]
-    return [p for p in parts if p is not None]
 
 
 def _plate_positions(variable: Variable) -> dict[int, str]:

@@ -224,7 +224,7 @@ def check_ranks(variables: dict[str, Variable], sink: DiagnosticSink, outer: Ran
         variable.rank = ranks.element(variable)
     for variable in variables.values():
         for piece in variable.pieces:
-            for expr in expressions(piece):
+            for expr in piece.expressions(shape=True, target=True):
                 ranks.of(expr)
     return ranks
 
@@ -237,18 +237,3 @@ def _dependency_order(variables: dict[str, Variable]) -> list[Variable]:
         return [variables[name] for name in nx.topological_sort(graph)]
     except nx.NetworkXUnfeasible:  # a cycle: the graph stage reports it
         return list(variables.values())
-
-
-def expressions(piece) -> list[ast.Node]:
-    """The top-level expressions of a statement: distribution, value, bounds, sizes, target indices."""
-    stmt = piece.stmt
-    found: list[ast.Node] = []
-    type_ = getattr(stmt, "type", None)
-    if type_ is not None:
-        found += [b.value for b in type_.bounds] + list(type_.shape)
-    for attr in ("dist", "value", "init", "default"):
-        if getattr(stmt, attr, None) is not None:
-            found.append(getattr(stmt, attr))
-    if piece.target is not None:
-        found += list(piece.target.indices)
-    return found

@@ -37,32 +37,11 @@ def free_names(node: ast.Node, bound: frozenset[str] = frozenset()) -> Iterator[
                 stack.extend((k.value, bound) for k in reversed(kwargs))
             case ast.Keyword(value=value):
                 stack.append((value, bound))
-            case ast.Type(bounds=bounds, shape=shape):
-                stack.extend((b.value, bound) for b in bounds)
-                stack.extend((s, bound) for s in shape)
             case ast.Comprehension(body=body, index=index, domain=domain):
                 stack.append((domain, bound))
                 stack.append((body, bound | {index.id}))
-            case ast.Target(indices=indices):
-                stack.extend((i, bound) for i in indices)
             case _:
                 stack.extend((c, bound) for c in reversed(list(ast.children(current))))
-
-
-def value_nodes(piece: Piece) -> list[ast.Node]:
-    """The parts of a statement whose names are dependencies: not the target's name,
-    and not the sizes in its type's shape."""
-    stmt = piece.stmt
-    type_ = getattr(stmt, "type", None)
-    parts: list[ast.Node | None] = [b.value for b in type_.bounds] if type_ is not None else []
-    if isinstance(stmt, ast.Sample):
-        parts.append(stmt.dist)
-    parts.append(getattr(stmt, "value", None))
-    parts.append(getattr(stmt, "init", None))
-    parts.append(getattr(stmt, "default", None))
-    if piece.target is not None:
-        parts.append(piece.target)
-    return [p for p in parts if p is not None]
 
 
 def resolve(variables: dict[str, Variable], sink: DiagnosticSink,
@@ -79,7 +58,7 @@ def resolve(variables: dict[str, Variable], sink: DiagnosticSink,
             indices = frozenset(f.index for f in piece.frames)
             same_step, earlier = _loop_reads(piece, variables, sink)
             lagged |= earlier
-            reads = set(_reads(value_nodes(piece), indices, visible, sink))
+            reads = set(_reads(piece.expressions(target=True), indices, visible, sink))
             parents |= reads - (earlier - same_step)
             shape = list(piece.stmt.type.shape) if getattr(piece.stmt, "type", None) else []
             sizes.update(_reads(shape + [f.domain for f in piece.frames], indices, visible, sink))
@@ -99,7 +78,7 @@ def _loop_reads(piece: Piece, variables: dict[str, Variable],
     for loop in piece.loops:
         built = {name: _loop_position(v, loop) for name, v in variables.items()}
         built = {name: p for name, p in built.items() if p is not None}
-        for node in value_nodes(piece):
+        for node in piece.expressions(target=True):
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Index) and isinstance(sub.base, ast.Name) and sub.base.id in built:
                     position, shift = built[sub.base.id]
@@ -161,7 +140,7 @@ def _check_shadowing(variables: dict[str, Variable], visible: set[str], sink: Di
                 if frame.index in visible or frame.index in enclosing:
                     report(frame.index, frame.span, "an enclosing index" if frame.index in enclosing else "a variable")
                 enclosing.add(frame.index)
-            for node in value_nodes(piece):
+            for node in piece.expressions(target=True):
                 for comp in (n for n in ast.walk(node) if isinstance(n, ast.Comprehension)):
                     if comp.index.id in visible or comp.index.id in enclosing:
                         report(comp.index.id, comp.index.span, "another name in scope")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from ..check.model import CheckedModel, Kind, Piece, Variable
+from ..check.steps import step_offset
 from ..diagnostics import Diagnostic, DslError
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
@@ -232,7 +233,7 @@ class LoopWriter:
             if piece.loops:
                 lo = emit.index(loop.domain.lo, Context()).code if loop.domain.lo is not None else "0"
                 hi = emit.index(loop.domain.hi, Context()).code
-                shift = _shift(first)
+                shift = step_offset(first, loop.index) or 0
                 ranges.append((f"_rt.size({lo}) + {shift}", f"_rt.size({hi}) + {shift}"))
             else:
                 start = f"_rt.size({emit.index(first, Context()).code})"
@@ -242,13 +243,6 @@ class LoopWriter:
         self.writer.symbols.add_prelude(f"_rt.check_cover({variable.name!r}, {size}, [{pieces}])")
         self._sizes[variable.name] = size
         return size
-
-
-def _shift(index: ast.Expr) -> int:
-    """The constant added to a loop index in a target (``x[t + 1]`` -> 1)."""
-    if isinstance(index, ast.Binary) and isinstance(index.right, ast.Number):
-        return index.right.value if index.op == "+" else -index.right.value
-    return 0
 
 
 def _int(code: str) -> str:

@@ -27,7 +27,7 @@ from ..source import Source
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
 from .model_graph import ModelGraph, PlateInfo
-from .reads import earlier, piece_exprs, reads_of
+from .reads import earlier, reads_of
 
 __all__ = ["build_graph"]
 
@@ -74,7 +74,7 @@ def _build(checked: CheckedModel, sink: DiagnosticSink, outer: CheckedModel | No
     lagged: list[tuple[str, str]] = []
     names = set(order)
     for name, variable in checked.variables.items():
-        edges, late, sizes = _dependencies(variable, dag, names)
+        edges, late, sizes = _dependencies(variable, names)
         dag.add_edges_from((p, name) for p in sorted(edges, key=order.__getitem__))
         lagged += [(p, name) for p in sorted(late, key=order.__getitem__)]
         sizes_of[name] = frozenset(sizes)
@@ -84,21 +84,15 @@ def _build(checked: CheckedModel, sink: DiagnosticSink, outer: CheckedModel | No
                       is_guide=outer is not None)
 
 
-def _dependencies(variable: Variable, dag: nx.DiGraph, names: set[str]) -> tuple[set[str], set[str], set[str]]:
-    """(parents, lagged parents, sizes) of a variable.
+def _dependencies(variable: Variable, names: set[str]) -> tuple[set[str], set[str], set[str]]:
+    """(parents, lagged parents, sizes) of a variable, among the graph's ``names``.
 
-    A parent read only in a type's shape is a size, as a plate's domain is. A
-    lagged parent is an array of the same ``for`` loop read at another step
-    (``y[t - 1]``): the loop's sequential structure, not an edge.
+    The checker already tells them apart: a name read in a type's shape or a
+    plate's domain is a size; an array of the same ``for`` loop read at another
+    step (``y[t - 1]``) is lagged, the loop's sequential structure, not an edge.
     """
-    read: set[str] = set()
-    for piece in variable.pieces:
-        parts = piece_exprs(piece) + (list(piece.target.indices) if piece.target is not None else [])
-        read.update(r.name for r in reads_of(parts, names))
-    parents = set(variable.parents) & names
-    edges = parents & read
-    lagged = (set(variable.lagged) & names) - {variable.name}
-    return edges, lagged, (parents - edges) | (set(variable.sizes) & names)
+    return (set(variable.parents) & names, (set(variable.lagged) & names) - {variable.name},
+            set(variable.sizes) & names)
 
 
 # --- cycles ---------------------------------------------------------------------
@@ -132,7 +126,7 @@ def _reads_itself(variable: Variable) -> bool:
         for loop in piece.loops:
             offsets = [step_offset(i, loop.index) for i in piece.target.indices]
             shifts[loop.index] = next((o for o in offsets if o is not None), 0)
-        for read in reads_of(piece_exprs(piece), {variable.name}, local=True):
+        for read in reads_of(piece.expressions(), {variable.name}, local=True):
             if not variable.sequential or not earlier(read, shifts):
                 return True
     return False

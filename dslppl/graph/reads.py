@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Collection, Iterable, Iterator, Mapping
 
-from ..check.model import Piece
 from ..check.steps import step_offset
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
@@ -41,23 +40,6 @@ class Read:
     @property
     def whole(self) -> "Read":
         return Read(self.name)
-
-
-def piece_exprs(piece: Piece) -> list[ast.Node]:
-    """The parts of a statement a dependency can hide in: distribution or value first,
-    then the declared type's bounds (shapes are sizes, not dependencies)."""
-    stmt = piece.stmt
-    parts: list[ast.Node | None] = [getattr(stmt, a, None) for a in ("dist", "value", "init", "default")]
-    declared = getattr(stmt, "type", None)
-    if declared is not None:
-        parts.extend(b.value for b in declared.bounds)
-    return [p for p in parts if p is not None]
-
-
-def shape_exprs(piece: Piece) -> list[ast.Node]:
-    """The shape expressions of a statement's declared type (``N`` in ``real[N]``)."""
-    declared = getattr(piece.stmt, "type", None)
-    return list(declared.shape) if declared is not None else []
 
 
 def reads_of(nodes: Iterable[ast.Node], names: Collection[str], *, local: bool = False) -> list[Read]:

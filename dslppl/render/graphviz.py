@@ -57,7 +57,7 @@ import graphviz
 
 from ..check.model import Kind
 from ..graph.model_graph import ModelGraph
-from ..graph.reads import piece_exprs, reads_of
+from ..graph.reads import reads_of
 from .labels import node_label, plate_label
 
 __all__ = ["render"]
@@ -173,7 +173,7 @@ def _placement(graph: ModelGraph, name: str) -> tuple[str, ...]:
     for child in graph.children(name):
         for piece in graph.variable(child).pieces:
             plates = {f.index for f in piece.plates}
-            for read in reads_of(piece_exprs(piece), {name}):
+            for read in reads_of(piece.expressions(), {name}):
                 lead = []
                 for index in read.index or ():
                     if not (hasattr(index, "id") and index.id in plates):
@@ -196,4 +196,4 @@ def _size_only(graph: ModelGraph, name: str) -> bool:
 
 def _reads_earlier_self(graph: ModelGraph, name: str) -> bool:
     variable = graph.variable(name)
-    return variable.sequential and any(reads_of(piece_exprs(p), {name}) for p in variable.pieces if p.loops)
+    return variable.sequential and any(reads_of(p.expressions(), {name}) for p in variable.pieces if p.loops)
