@@ -110,10 +110,10 @@ class LoopWriter:
         loop = self._single_loop(members)
         py = symbols.names[variable.name]
         draw, score = symbols.fresh("g"), symbols.fresh("g")
-        support = writer._support(variable)
-        bounds = writer._bounds(support, Context())
+        support = writer.support(variable)
+        bounds = writer.bounds(support, Context())
         # drawing: an unrolled loop over Python lists of elements
-        lists = self._start_lists(members, loop)
+        lists = self._start_lists(members)
         step_of = {v.name: (lambda piece, ctx, v=v: self._draw_step(v, piece, ctx, support, bounds))
                    if v is variable else (lambda piece, ctx, v=v: self._assign(v, piece, ctx)) for v in members}
         lines = [f"def {draw}():"] + ["    " + line for line in self._loop_lines(members, loop, lists, step_of)]
@@ -125,7 +125,7 @@ class LoopWriter:
         terms = []
         for piece in variable.pieces:
             ctx = writer.context(piece.frames)
-            dist = writer._distribution(variable, piece, ctx)
+            dist = writer.distribution(variable, piece, ctx)
             value = writer.emit.value(target_read(piece), ctx)
             terms.append(f"{dist.code}.log_prob({value.code}).sum()")
         temporaries = writer.emit.take_pending()
@@ -136,10 +136,10 @@ class LoopWriter:
         size = self._array_size(variable, loop)
         site = f"_rt.Chain({draw}, {score}, {writer.constraint(support, bounds)}, _rt.shape({size}), {variable.rank})"
         writer.out.model.add(1, f"{py} = sample({variable.name!r}, {site})")
-        writer._read_latent(variable, support, bounds, Context())
+        writer.read_latent(variable, support, bounds, Context())
         return temporaries + [f"_lp = _lp + {' + '.join(terms)}"]
 
-    def _start_lists(self, members: list[Variable], loop) -> dict[str, str]:
+    def _start_lists(self, members: list[Variable]) -> dict[str, str]:
         """A Python list per array, read element by element while the loop runs."""
         lists = {v.name: self.writer.symbols.fresh("l") for v in members}
         for variable in members:
@@ -159,9 +159,8 @@ class LoopWriter:
                 if not piece.loops:
                     lines += step_of[variable.name](piece, Context())
         step = writer.symbols.fresh("t")
-        lo = writer.emit.index(loop.domain.lo, Context()).code if loop.domain.lo is not None else "0"
-        hi = writer.emit.index(loop.domain.hi, Context()).code
-        lines.append(f"for {step} in range({_int(lo)}, {_int(hi)}):")
+        lo, hi = self._range(loop)
+        lines.append(f"for {step} in range({lo}, {hi}):")
         ctx = Context((), ((loop.index, step),))
         for variable in members:
             for piece in variable.pieces:
@@ -177,7 +176,7 @@ class LoopWriter:
         return emit.take_pending() + [f"{target} = {dist}.sample()"]
 
     def _piece_distribution(self, variable: Variable, piece: Piece, ctx: Context, support, bounds) -> str:
-        code = self.writer._distribution(variable, piece, ctx).code
+        code = self.writer.distribution(variable, piece, ctx).code
         if is_truncated(variable):
             code = f"_rt.Truncated({code}, {self.writer.constraint(support, bounds)})"
         return code
@@ -203,7 +202,7 @@ class LoopWriter:
 
     def _rebuild_lines(self, built: list[Variable], loop) -> list[str]:
         """Lines computing deterministic arrays into their Python names (no sites)."""
-        lists = self._start_lists(built, loop)
+        lists = self._start_lists(built)
         step_of = {v.name: (lambda piece, ctx, v=v: self._assign(v, piece, ctx)) for v in built}
         lines = self._loop_lines(built, loop, lists, step_of)
         self._end_lists(built)
@@ -221,6 +220,13 @@ class LoopWriter:
         value = emit.hoisted(value, ctx, tensor=True) if value.data_only else value
         return emit.take_pending() + [f"{target} = {value.code}"]
 
+    def _range(self, loop) -> tuple[str, str]:
+        """The loop's first and past-the-end index: ints computed once, at bind time."""
+        emit, symbols = self.writer.emit, self.writer.symbols
+        lo = emit.index(loop.domain.lo, Context()).code if loop.domain.lo is not None else "0"
+        hi = emit.index(loop.domain.hi, Context()).code
+        return symbols.hoist(f"_rt.size({lo})", "n"), symbols.hoist(f"_rt.size({hi})", "n")
+
     def _array_size(self, variable: Variable, loop) -> str:
         """The array's length, one past the largest index any piece defines; checks at
         bind time that the pieces cover every element exactly once."""
@@ -231,10 +237,9 @@ class LoopWriter:
         for piece in variable.pieces:
             first = piece.target.indices[0]
             if piece.loops:
-                lo = emit.index(loop.domain.lo, Context()).code if loop.domain.lo is not None else "0"
-                hi = emit.index(loop.domain.hi, Context()).code
+                lo, hi = self._range(loop)
                 shift = step_offset(first, loop.index) or 0
-                ranges.append((f"_rt.size({lo}) + {shift}", f"_rt.size({hi}) + {shift}"))
+                ranges.append((f"{lo} + {shift}", f"{hi} + {shift}"))
             else:
                 start = f"_rt.size({emit.index(first, Context()).code})"
                 ranges.append((start, f"{start} + 1"))
@@ -243,10 +248,6 @@ class LoopWriter:
         self.writer.symbols.add_prelude(f"_rt.check_cover({variable.name!r}, {size}, [{pieces}])")
         self._sizes[variable.name] = size
         return size
-
-
-def _int(code: str) -> str:
-    return code if code.lstrip("-").isdigit() else f"_rt.size({code})"
 
 
 def _piece_label(piece: Piece) -> str:

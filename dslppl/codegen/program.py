@@ -98,8 +98,8 @@ class ProgramWriter:
             if batch is not None:
                 full = axis.size
                 size = self.symbols.hoist(f"_rt.batch_size({frame.index!r}, {full})", "n")
-                self.symbols.add_prelude(f"_scale_{frame.index} = {full} / {size}")
-                axis = Axis(axis.name, axis.key, size, axis.lo, batch, full)
+                scale = self.symbols.hoist(f"{full} / {size}", "k")
+                axis = Axis(axis.name, axis.key, size, axis.lo, batch, full, scale)
                 self.out.batches.append(f"{batch} = _rt.random_subsample({full}, {size})")
             self._axes[key] = axis
         return self._axes[key]
@@ -111,7 +111,7 @@ class ProgramWriter:
         return "(" + "".join(f"{a.size}, " for a in ctx.axes) + ")"
 
     def scale(self, ctx: Context) -> str:
-        factors = [f"_scale_{a.name}" for a in ctx.axes if a.per_call]
+        factors = [a.scale for a in ctx.axes if a.per_call]
         return " * ".join(factors)
 
     # --- symbols ----------------------------------------------------------------------
@@ -213,13 +213,13 @@ class ProgramWriter:
     def observed_piece(self, variable: Variable, piece: Piece, site: str) -> None:
         """One observation statement: a sample site with ``obs=`` and its log-density."""
         ctx = self.context(piece.frames)
-        dist = self._distribution(variable, piece, ctx)
+        dist = self.distribution(variable, piece, ctx)
         obs = self.emit.hoisted(self.emit.value(target_read(piece), ctx), ctx)
         depth = self.enter(ctx)
         self.out.model.add(depth, f"sample({site!r}, {self._site(variable, dist, ctx)}, obs={obs.code})")
-        self._add_log_prob(dist, obs.code, ctx)
+        self._add_log_prob(dist, obs, ctx)
 
-    def _distribution(self, variable: Variable, piece: Piece, ctx: Context) -> Val:
+    def distribution(self, variable: Variable, piece: Piece, ctx: Context) -> Val:
         dist = piece.stmt.dist
         return self.emit.distribution(dist, ctx, variable.rank - DISTRIBUTIONS[dist.func.id].event_rank)
 
@@ -228,21 +228,22 @@ class ProgramWriter:
         ctx = self.context(piece.frames)
         py = self.symbols.names[variable.name]
         flat = isinstance(piece.stmt, ast.Declare)
-        dist = None if flat else self._distribution(variable, piece, ctx)
-        support = self._support(variable)
-        bounds = self._bounds(support, ctx)
+        dist = None if flat else self.distribution(variable, piece, ctx)
+        support = self.support(variable)
+        bounds = self.bounds(support, ctx)
         depth = self.enter(ctx)
         site = self._site(variable, dist, ctx, support, bounds)
         self.out.model.add(depth, f"{py} = sample({variable.name!r}, {site})")
         if variable.name in self.simulated:
             return
-        self._read_latent(variable, support, bounds, ctx)
+        self.read_latent(variable, support, bounds, ctx)
         if not bounds.data_only:
             self.out.dynamic.append(variable.name)
         if dist is not None:
-            self._add_log_prob(dist, py, ctx, scalar=self.symbols.ranks.full(variable.name) == 0)
+            value = Val(py, dist.axes, variable.rank, data_only=False)
+            self._add_log_prob(dist, value, ctx, scalar=self.symbols.ranks.full(variable.name) == 0)
 
-    def _support(self, variable: Variable) -> Support:
+    def support(self, variable: Variable) -> Support:
         try:
             return support_of(variable)
         except UnsupportedLatent:
@@ -252,7 +253,7 @@ class ProgramWriter:
                 hint="sum it out with logsumexp (see the mixture example), or make it data")],
                 self.symbols.source) from None
 
-    def _bounds(self, support: Support, ctx: Context) -> Bounds:
+    def bounds(self, support: Support, ctx: Context) -> Bounds:
         vals = [None if b is None else self.emit.hoisted(self.emit.value(b, ctx), ctx, tensor=True)
                 for b in (support.lower, support.upper)]
         return Bounds(*vals)
@@ -269,13 +270,13 @@ class ProgramWriter:
         bounds = bounds or Bounds()
         elem_shape = self._element_shape(variable)
         if dist is None:
-            code = f"_rt.flat({constraint_code(support, bounds.codes)}, {self.sizes(ctx)} + {elem_shape}, " \
+            code = f"_rt.flat({self.constraint(support, bounds)}, {self.sizes(ctx)} + {elem_shape}, " \
                    f"{variable.rank})"
         else:
             spec = DISTRIBUTIONS[variable.dist.func.id]
             code = f"_rt.site({dist.code}, {self.sizes(ctx)}, {elem_shape}, {variable.rank - spec.event_rank})"
             if support is not None and is_truncated(variable):
-                code = f"_rt.Truncated({code}, {constraint_code(support, bounds.codes)})"
+                code = f"_rt.Truncated({code}, {self.constraint(support, bounds)})"
         static = (dist is None or dist.data_only) and bounds.data_only and not any(a.per_call for a in ctx.axes)
         return self.symbols.hoist(code, "d") if static else code
 
@@ -288,7 +289,7 @@ class ProgramWriter:
         codes = [self.emit.index(s, Context()).code for s in shape]
         return self.symbols.hoist(f"_rt.shape({', '.join(codes)})", "z") if codes else "()"
 
-    def _read_latent(self, variable: Variable, support: Support, bounds, ctx: Context) -> None:
+    def read_latent(self, variable: Variable, support: Support, bounds, ctx: Context) -> None:
         """potential/constrain: the latent's block of the flat vector, transformed."""
         if any(a.per_call for a in ctx.axes):
             raise DslError([Diagnostic("E0405", f"'{variable.name}' is a latent inside a subsampled plate; "
@@ -314,22 +315,17 @@ class ProgramWriter:
         if jacobian:
             self.out.potential.add(1, f"_lp = _lp + {jacobian}")
 
-    def _add_log_prob(self, dist: Val, value: str, ctx: Context, scalar: bool = False) -> None:
-        term = f"{dist.code}.log_prob({value})" + ("" if scalar else ".sum()")
+    def _add_log_prob(self, dist: Val, value: Val, ctx: Context, scalar: bool = False) -> None:
+        term = f"{dist.code}.log_prob({value.code})" + ("" if scalar else ".sum()")
         scale = self.scale(ctx)
-        if dist.data_only and not scale and value.startswith("_"):
+        if dist.data_only and value.data_only and not scale:  # a constant: computed once
             term = self.symbols.hoist(term)
         self.out.potential.add(1, f"_lp = _lp + {term}" + (f" * {scale}" if scale else ""))
 
     def _deterministic(self, variable: Variable) -> None:
-        if variable.sequential:
-            raise DslError([Diagnostic("E0407", "internal: sequential deterministic outside a loop unit",
-                                       variable.span)], self.symbols.source)
         ctx = self.context(variable.piece.frames)
         py = self.symbols.names[variable.name]
-        val = self.emit.value(variable.value, ctx)
-        if val.literal:  # a number: every site value is a tensor
-            val = Val(f"_rt.tensor({val.code})", val.axes, val.rank, val.data_only)
+        val = self.emit.tensor(self.emit.value(variable.value, ctx))  # a site's value is a tensor
         code = self._fill(val, ctx)
         symbol = self.symbols.get(variable.name)
         if symbol.data_only:
@@ -361,17 +357,17 @@ class ProgramWriter:
         depth = self.enter(ctx)
         self.out.model.add(depth, f"factor({site!r}, {summed})")
         total = self._fill(Val(summed, val.axes, 0, val.data_only), ctx)
+        term = total if not ctx.axes else f"({total}).sum()"  # one number already, outside plates
         scale = self.scale(ctx)
-        self.out.potential.add(1, f"_lp = _lp + ({total}).sum()" + (f" * {scale}" if scale else ""))
+        self.out.potential.add(1, f"_lp = _lp + {term}" + (f" * {scale}" if scale else ""))
 
     def _param(self, variable: Variable) -> None:
         stmt: ast.ParamDecl = variable.piece.stmt
         py = self.symbols.names[variable.name]
         init = self.emit.value(stmt.init, Context())
         shape = [self.emit.index(s, Context()).code for s in stmt.type.shape]
-        support = support_of(variable)
-        bounds = self._bounds(support, Context())
-        constraint = constraint_code(support, bounds.codes)
+        support = self.support(variable)
+        constraint = self.constraint(support, self.bounds(support, Context()))
         # A callable: the initial value is computed once, when the param store creates it.
         init_code = f"lambda: _rt.param_init({init.code}, _rt.shape({', '.join(shape)}))"
         line = f"{py} = param({variable.name!r}, {init_code}, {constraint})"

@@ -27,6 +27,7 @@ class Axis:
     lo: str              # code for its first index (a bind-time int)
     batch: str | None = None  # per-call subsample positions (a subsampled plate)
     full: str | None = None   # the plate's full size, when subsampled
+    scale: str | None = None  # full size / batch size, when subsampled
 
     @property
     def per_call(self) -> bool:

@@ -47,16 +47,22 @@ class Emitter(Indexing):
         return self._emit(expr, ctx, index=True)
 
     def hoisted(self, val: Val, ctx: Context, tensor: bool = False) -> Val:
-        """Move a data-only value into the bind-time prelude (once per distinct code)."""
+        """Move a data-only value into the bind-time prelude (once per distinct code);
+        with ``tensor``, a Python number becomes a tensor of the model's dtype there."""
         if not (self.hoisting and val.data_only):
             return val
         if val.literal and not tensor:
             return val
-        code = f"_rt.tensor({val.code})" if tensor and val.literal else val.code
-        if _is_name(code):
-            return Val(code, val.axes, val.rank, True)
-        name = self.symbols.hoist(code)
-        return Val(name, val.axes, val.rank, True)
+        val = self.tensor(val)
+        if _is_name(val.code):
+            return val
+        return Val(self.symbols.hoist(val.code), val.axes, val.rank, True)
+
+    @staticmethod
+    def tensor(val: Val) -> Val:
+        """A Python number as a tensor of the model's dtype (torch functions and
+        distributions take tensors; a float would be float32 whatever the data)."""
+        return Val(f"_rt.tensor({val.code})", val.axes, val.rank, val.data_only) if val.literal else val
 
     # --- dispatch -----------------------------------------------------------------
     def _emit(self, expr: ast.Expr, ctx: Context, index: bool) -> Val:
@@ -184,7 +190,7 @@ class Emitter(Indexing):
         elif left.rank == 1 and right.rank == 1 and left.plated and right.plated:
             code = f"({a} * {b}).sum(-1)"
         elif left.rank == 1 and right.rank == 1:  # a per-element dot with a fixed vector: one gemv
-            code = f"({a} @ {b})" if right.plated is False else f"({b} @ {a})"
+            code = f"({a} @ {b})" if not right.plated else f"({b} @ {a})"
         elif right.rank == 1:
             code = f"({a} @ {b}.unsqueeze(-1)).squeeze(-1)"
         elif left.rank == 1:
@@ -199,7 +205,7 @@ class Emitter(Indexing):
         data_only = all(v.data_only for v in vals)
         if all(v.literal for v in vals):
             return Val(f"_rt.tensor([{', '.join(v.code for v in vals)}])", frozenset(), 1, True)
-        vals = [Val(f"_rt.tensor({v.code})", v.axes, v.rank, v.data_only) if v.literal else v for v in vals]
+        vals = [self.tensor(v) for v in vals]
         codes = [self.pad(self.hoisted(v, ctx) if not data_only else v, rank, ctx) for v in vals]
         axes = frozenset().union(*(v.axes for v in vals))
         code = f"_rt.stack([{', '.join(codes)}], {rank})"
@@ -220,8 +226,8 @@ class Emitter(Indexing):
         fn = self.symbols.function(name)
         if not data_only:
             args = [self.hoisted(a, ctx, tensor=True) for a in args]
-        if not spec.creates:  # torch functions take tensors, not Python numbers
-            args = [Val(f"_rt.tensor({a.code})", a.axes, a.rank, a.data_only) if a.literal else a for a in args]
+        if not spec.creates:  # creators take Python sizes; everything else tensors
+            args = [self.tensor(a) for a in args]
         if spec.kind is FnKind.REDUCTION and len(args) == 1:
             dims = self._reduce_dims(node, args[0])
             return Val(f"{fn}({args[0].code}, {dims})", axes, rank, data_only)
@@ -280,9 +286,7 @@ class Emitter(Indexing):
             if param in spec.int_params:  # a size (LKJCholesky's dim, Multinomial's total_count)
                 parts.append(f"{param}={self._int_argument(call, param, val)}")
                 continue
-            val = self.hoisted(val, ctx, tensor=True) if not data_only else val
-            if data_only and val.literal:
-                val = Val(f"_rt.tensor({val.code})", val.axes, val.rank, True)
+            val = self.tensor(val) if data_only else self.hoisted(val, ctx, tensor=True)
             parts.append(f"{param}={self.pad(val, batch_rank + spec.param_event_rank.get(param, 0), ctx)}")
         parts.append("validate_args=False")
         axes = frozenset().union(*(v.axes for _, v in vals)) if vals else frozenset()
