@@ -19,6 +19,7 @@ from .. import runtime
 from ..check.model import CheckedModel, Kind
 from ..codegen.module import Generated
 from ..codegen.support import Initializer, Runtime, StepError
+from ..runtime.problems import trace_problems
 from ..diagnostics import Diagnostic, DslError, InternalError
 from ..source import Source
 from .bound import BoundModel, LatentSite
@@ -66,24 +67,23 @@ def bind(compiled: Compiled, checked: CheckedModel, inputs: Inputs, *, dtype: to
 
 
 def _check_initial_point(model, checked: CheckedModel, dtype: torch.dtype, source: Source | None) -> None:
-    """Every site's log-density must be finite at the initial point (each latent at its
-    support's image of zero): otherwise an argument is invalid (a negative scale) or
+    """Every site must have a finite value and log-density at the initial point (each latent
+    at its support's image of zero): otherwise an argument is invalid (a negative scale) or
     data lies outside a distribution's support (E0902)."""
     with torch.no_grad():
-        tr = runtime.trace(_initial(model, dtype)).get_trace()
-        tr.compute_log_prob()
-    errors = []
-    for name, msg in tr.nodes.items():
-        if msg.kind == "sample" and not bool(torch.isfinite(msg.log_prob).all()):
-            variable = checked.variables.get(name.split("[")[0])
-            errors.append(Diagnostic(
-                "E0902", f"'{name}' has a non-finite log-density at the initial point (latents at "
-                "their supports' centres): an argument is invalid, or a value lies outside the support",
-                variable.span if variable else None,
-                hint="check that scales are positive and observed values fit the distribution "
-                     "(counts for Poisson, 0/1 for Bernoulli, ...)"))
-    if errors:
-        raise DslError(errors, source)
+        problems = trace_problems(runtime.trace(_initial(model, dtype)).get_trace())
+    if problems:
+        raise DslError([Diagnostic(
+            "E0902", f"{problem.detail} for '{problem.site}' at the initial point (latents at their "
+            "supports' centres): an argument is invalid, or a value lies outside the support",
+            _span_of(checked, problem.site),
+            hint="check that scales are positive and observed values fit the distribution "
+                 "(counts for Poisson, 0/1 for Bernoulli, ...)") for problem in problems], source)
+
+
+def _span_of(checked: CheckedModel, site: str):
+    variable = checked.variables.get(site.split("[")[0])
+    return variable.span if variable is not None else None
 
 
 def _initial(model, dtype: torch.dtype):

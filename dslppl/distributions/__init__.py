@@ -1,5 +1,6 @@
 """Distributions, constraints and transforms that dslppl adds to torch's."""
+from .delta import Delta
 from .transforms import CovarianceTransform, OrderedTransform, ordered_vector
 from .truncated import ImproperUniform, Truncated
 
-__all__ = ["CovarianceTransform", "ImproperUniform", "OrderedTransform", "Truncated", "ordered_vector"]
+__all__ = ["CovarianceTransform", "Delta", "ImproperUniform", "OrderedTransform", "Truncated", "ordered_vector"]

@@ -4,7 +4,7 @@
 in a guide program: it reads the family's parameter vector from the param
 store (``param("<prefix>_phi")``), samples the flat unconstrained vector ``u``
 from ``q`` as an auxiliary site, then emits every latent site of the model as
-a :class:`~dslppl.infer.delta.Delta` at its constrained value. Each point
+a :class:`~dslppl.distributions.Delta` at its constrained value. Each point
 mass carries minus the log-Jacobian of its site's transform, so the guide
 trace's log-density is ``log q(u) - log|J(u)|`` and, replayed into the model,
 ``Trace_ELBO`` gives exactly the fused path's ``potential(u) - log q(u)``.
@@ -25,7 +25,7 @@ from torch.distributions.transforms import Transform
 
 from ..binding.bound import BoundModel, LatentSite
 from ..runtime import param, sample
-from .delta import Delta
+from ..distributions import Delta
 from .families import Family
 
 __all__ = ["AutoGuide"]

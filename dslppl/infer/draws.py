@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 import torch
-from torch.distributions import Distribution
 
 from ..binding.bound import BoundModel
 from ..runtime import Trace, replay, substitute, trace, uncondition
+from .rows import over_rows
 
 __all__ = ["draws_from_u", "draws_from_guide", "predictive_draws"]
 
@@ -46,15 +46,7 @@ def draws_from_u(bound: BoundModel, us: torch.Tensor, params: Mapping[str, Any])
         return _site_values(tr, names)
 
     with torch.no_grad():
-        validate = Distribution._validate_args
-        Distribution.set_default_validate_args(False)
-        try:
-            return torch.func.vmap(one, randomness="same")(us)
-        except (RuntimeError, ValueError, NotImplementedError, TypeError):
-            pass
-        finally:
-            Distribution.set_default_validate_args(validate)
-        return _stack([one(u) for u in us])
+        return over_rows(one, _stack)(us)
 
 
 def draws_from_guide(bound: BoundModel, guide: Callable, params: Mapping[str, Any],

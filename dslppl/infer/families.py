@@ -44,7 +44,7 @@ import torch
 from torch.distributions import (Distribution, Independent, LowRankMultivariateNormal,
                                  MultivariateNormal, Normal)
 
-from .delta import Delta
+from ..distributions import Delta
 
 __all__ = ["Family", "MeanField", "FullRank", "LowRank", "PointMass", "Laplace",
            "family_from_state"]

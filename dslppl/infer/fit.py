@@ -3,7 +3,7 @@
 The pipeline for the automatic guides (``normal``, ``mvn``, ``lowrank``,
 ``delta``, ``laplace``):
 
-1. **MAP.** L-BFGS (strong-Wolfe line search) maximises ``potential(u)`` from
+1. **MAP.** L-BFGS (:mod:`~dslppl.infer.lbfgs`) maximises ``potential(u)`` from
    ``bound.init``; Newton steps polish the mode; the Hessian of
    ``-potential`` there gives the Laplace approximation N(mode, H^-1).
    ``laplace`` stops here; so does ``delta`` (its answer is the mode).

@@ -1,7 +1,7 @@
 """The MAP and the Laplace approximation, in the flat unconstrained space.
 
 ``find_map`` maximises ``potential(u)`` (log joint + log-Jacobian) with L-BFGS
-(strong-Wolfe line search) and polishes the result with a few Newton steps
+(:mod:`~dslppl.infer.lbfgs`) and polishes the result with a few Newton steps
 on the exact Hessian; the mode is *found* only when the Hessian of
 ``-potential`` there is positive definite and the Newton decrement is tiny.
 Models without a mode (flat priors on a hierarchical scale, funnels) send
@@ -61,7 +61,7 @@ def find_map(potential: Potential, init: torch.Tensor, max_evals: int = 2000,
     first = _value(potential, u0)
     if not math.isfinite(first):
         return MapResult(u0, False, first, 0, "the potential is not finite at the initial point")
-    u, losses = _lbfgs(potential, u0, max_evals)
+    u, losses = minimize(lambda x: -potential(x), u0, max_evals=max_evals)
     if not bool(torch.isfinite(u).all()):
         return MapResult(u0, False, first, len(losses), "L-BFGS diverged", losses=losses)
     u, precision, decrement, message = _newton_polish(potential, u, newton_steps)
@@ -69,10 +69,6 @@ def find_map(potential: Potential, init: torch.Tensor, max_evals: int = 2000,
     if precision is not None and not found:
         message = f"no mode: the gradient is not vanishing (Newton decrement {decrement:.3g})"
     return MapResult(u, found, _value(potential, u), len(losses), message, precision, losses)
-
-
-def _lbfgs(potential: Potential, u0: torch.Tensor, max_evals: int) -> tuple[torch.Tensor, list[float]]:
-    return minimize(lambda u: -potential(u), u0, max_evals=max_evals)
 
 
 def _newton_polish(potential: Potential, u: torch.Tensor, steps: int):

@@ -20,7 +20,6 @@ from abc import ABC, abstractmethod
 from typing import Callable
 
 import torch
-from torch.distributions import Distribution
 from tqdm.auto import tqdm
 
 from ..binding.bound import BoundModel
@@ -28,11 +27,13 @@ from ..runtime import ParamStore
 from .adam import LeanAdam
 from .elbo import Trace_ELBO
 from .families import Family
-from .nonfinite import NonFiniteLoss, problems_at, trace_problems
+from ..runtime.problems import trace_problems
+from .nonfinite import NonFiniteLoss, problems_at
+from .rows import over_rows
 from .schedule import Schedule
 from .svi import param_scope
 
-__all__ = ["FusedStep", "TraceStep", "Trainer", "batched_potential"]
+__all__ = ["FusedStep", "TraceStep", "Trainer"]
 
 REPORT_EVERY = 25  # steps between progress-bar updates
 
@@ -81,7 +82,7 @@ class FusedStep(_Step):
         self.shape = (family.noise_dim,) if num_particles == 1 else (num_particles, family.noise_dim)
         self.dtype = phi.dtype
         potential = bound.potential if potential is None else potential
-        self.potential = potential if num_particles == 1 else batched_potential(potential)
+        self.potential = potential if num_particles == 1 else over_rows(potential)
         self.single = num_particles == 1
         self.clip_norm = clip_norm
         self.params = params
@@ -140,32 +141,6 @@ class TraceStep(_Step):
                         seen.add(p.site)
                         problems.append(p)
         return NonFiniteLoss(step, problems)
-
-
-def batched_potential(potential: Callable[[torch.Tensor], torch.Tensor]) -> Callable:
-    """``potential`` over a batch of flat vectors ``[P, D] -> [P]``.
-
-    ``torch.func.vmap`` evaluates all rows in one pass (with argument
-    validation off: validation branches on values, which vmap forbids; with
-    ``randomness="same"``, so a subsampled model draws one minibatch for all
-    particles, as Pyro's particle plate does). A potential that vmap cannot
-    run falls back, for good, to a loop over the rows.
-    """
-    vmapped = torch.func.vmap(potential, randomness="same")
-    use_vmap = [True]
-
-    def batched(u: torch.Tensor) -> torch.Tensor:
-        if use_vmap[0]:
-            validate = Distribution._validate_args
-            Distribution.set_default_validate_args(False)
-            try:
-                return vmapped(u)
-            except (RuntimeError, ValueError, NotImplementedError):
-                use_vmap[0] = False
-            finally:
-                Distribution.set_default_validate_args(validate)
-        return torch.stack([potential(row) for row in u])
-    return batched
 
 
 class Trainer:

@@ -1,0 +1,48 @@
+"""A function of one row, run over a batch of rows: one ``torch.func.vmap`` pass when
+it can, a Python loop (for good) when it cannot.
+
+vmap runs with argument validation off (validation branches on values, which
+vmap forbids) and ``randomness="same"`` (a subsampled model draws one
+minibatch for every row, as Pyro's particle plate does).
+
+>>> import torch
+>>> square_sum = over_rows(lambda r: (r * r).sum())
+>>> square_sum(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+tensor([ 5., 25.])
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import torch
+from torch.distributions import Distribution
+
+__all__ = ["over_rows", "validation_off"]
+
+
+def over_rows(fn: Callable, stack: Callable[[list], object] = torch.stack) -> Callable:
+    """``fn`` over the leading dimension of its argument; ``stack`` joins the loop's results."""
+    vmapped = torch.func.vmap(fn, randomness="same")
+    use_vmap = [True]
+
+    def batched(rows: torch.Tensor):
+        if use_vmap[0]:
+            with validation_off():
+                try:
+                    return vmapped(rows)
+                except (RuntimeError, ValueError, NotImplementedError, TypeError):
+                    use_vmap[0] = False
+        return stack([fn(row) for row in rows])
+    return batched
+
+
+@contextmanager
+def validation_off() -> Iterator[None]:
+    """torch.distributions' argument validation off inside the block."""
+    validate = Distribution._validate_args
+    Distribution.set_default_validate_args(False)
+    try:
+        yield
+    finally:
+        Distribution.set_default_validate_args(validate)
