@@ -25,7 +25,7 @@ import torch
 from . import runtime
 from .binding.bind import Compiled, bind
 from .binding.bound import BoundModel
-from .binding.data import load_json, prepare
+from .binding.data import load_json, plate_sizes, prepare
 from .codegen.module import generate
 from .diagnostics import Diagnostic, DslError
 from .driver import front_end
@@ -132,8 +132,9 @@ class Model:
             raise DslError(errors, self.text)
 
     def _plate_sizes(self, data: Data) -> dict[str, int]:
-        bound = self.bind(data, simulate_missing=True)
-        return dict(bound.plate_sizes)
+        """Plate sizes from the data alone (no code is generated or run)."""
+        return plate_sizes(self.checked, prepare(self.checked, _read(data), source=self.text,
+                                                 allow_missing_observed=True))
 
     # --- running --------------------------------------------------------------------
     def log_joint(self, values: Mapping[str, Any], data: Data = None, *, dtype: torch.dtype = torch.float64

@@ -23,7 +23,7 @@ from ..runtime.problems import trace_problems
 from ..diagnostics import Diagnostic, DslError, InternalError
 from ..source import Source
 from .bound import BoundModel, LatentSite
-from .data import Inputs, evaluate
+from .data import Inputs, evaluate, plate_sizes
 
 
 @dataclass(frozen=True)
@@ -91,17 +91,6 @@ def _initial(model, dtype: torch.dtype):
         with Initializer(dtype=dtype):
             model()
     return run
-
-
-def plate_sizes(checked: CheckedModel, inputs: Inputs) -> dict[str, int]:
-    """Each plate's number of elements, where the data determines it."""
-    sizes = {}
-    for name, frame in checked.plates.items():
-        lo = evaluate(frame.domain.lo, inputs.sizes) if frame.domain.lo is not None else 0
-        hi = evaluate(frame.domain.hi, inputs.sizes)
-        if lo is not None and hi is not None:
-            sizes[name] = int(hi) - int(lo)
-    return sizes
 
 
 def _offsets(checked: CheckedModel, inputs: Inputs) -> dict[str, tuple[int, ...]]:

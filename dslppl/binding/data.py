@@ -86,6 +86,7 @@ class _Checker:
         self.errors: list[Diagnostic] = []
         self.inferred_from: dict[str, str] = {}  # size -> the array it was inferred from
         self.clashed: set[str] = set()           # arrays already reported in a size clash
+        self.scalars: dict[str, float] = {}      # supplied single numbers, for bounds
 
     def raise_if_errors(self) -> None:
         if self.errors:
@@ -111,6 +112,7 @@ class _Checker:
                 else:
                     unreadable.add(name)
         inputs.sizes = self._sizes(declared, supplied)
+        self.scalars = {name: float(v) for name, v in supplied.items() if v.dim() == 0}
         for name, variable in declared.items():
             if name in supplied:
                 if name not in self.clashed:
@@ -191,7 +193,7 @@ class _Checker:
 
     def _check_bounds(self, variable: Variable, value: torch.Tensor, sizes, described: str) -> None:
         base = variable.type.base.id
-        bounds = {b.name.id: evaluate(b.value, sizes, self._scalars()) for b in variable.type.bounds}
+        bounds = {b.name.id: evaluate(b.value, sizes, self.scalars) for b in variable.type.bounds}
         lower, upper = bounds.get("lower"), bounds.get("upper")
         natural = {"positive": (0.0, None), "probability": (0.0, 1.0), "bool": (0.0, 1.0)}.get(base, (None, None))
         strict_lower = base == "positive"
@@ -209,8 +211,17 @@ class _Checker:
             self.error("E0804", variable, f"data '{variable.name}' should be {described}, "
                        f"but holds {_first_bad(value, bad)}")
 
-    def _scalars(self) -> dict[str, float]:
-        return {}
+
+
+def plate_sizes(checked: CheckedModel, inputs: Inputs) -> dict[str, int]:
+    """Each plate's number of elements, where the data determines it."""
+    sizes = {}
+    for name, frame in checked.plates.items():
+        lo = evaluate(frame.domain.lo, inputs.sizes) if frame.domain.lo is not None else 0
+        hi = evaluate(frame.domain.hi, inputs.sizes)
+        if lo is not None and hi is not None:
+            sizes[name] = int(hi) - int(lo)
+    return sizes
 
 
 def _decl_span(variable: Variable) -> Span | None:

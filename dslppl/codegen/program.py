@@ -195,7 +195,7 @@ class ProgramWriter:
         default = self.emit.value(decl.default, Context())
         self.symbols.add_prelude(
             f"{py} = _in[{variable.name!r}] if {variable.name!r} in _in else "
-            f"_rt.default({variable.name!r}, {default.code})")
+            f"_rt.tensor({default.code})")
 
     def _observed(self, variable: Variable) -> None:
         if variable.name in self.simulated:

@@ -182,9 +182,6 @@ class Runtime:
             raise StepError(f"'{name}' defines element{'s' if len(twice) > 1 else ''} "
                             f"{', '.join(map(str, twice[:5]))} more than once")
 
-    def default(self, name: str, value) -> torch.Tensor:
-        return torch.as_tensor(value, dtype=self.dtype) if not isinstance(value, torch.Tensor) else value
-
     def param_init(self, value, shape: torch.Size) -> torch.Tensor:
         return torch.as_tensor(value, dtype=self.dtype).expand(shape).clone()
 

@@ -34,7 +34,6 @@ class Emitter(Indexing):
     """Turns expressions into code in a `Context`; hoists data-only parts into ``symbols.prelude``."""
 
     symbols: Symbols
-    hoisting: bool = True
     pending: list[str] = field(default_factory=list)
 
     # --- entry points -----------------------------------------------------------
@@ -49,7 +48,7 @@ class Emitter(Indexing):
     def hoisted(self, val: Val, ctx: Context, tensor: bool = False) -> Val:
         """Move a data-only value into the bind-time prelude (once per distinct code);
         with ``tensor``, a Python number becomes a tensor of the model's dtype there."""
-        if not (self.hoisting and val.data_only):
+        if not val.data_only:
             return val
         if val.literal and not tensor:
             return val
@@ -140,7 +139,7 @@ class Emitter(Indexing):
     def spill(self, val: Val, ctx: Context) -> Val:
         """``val`` computed into a temporary: hoisted when it reads data only, else a
         line of the statement being written (see `take_pending`)."""
-        if val.data_only and self.hoisting:
+        if val.data_only:
             return self.hoisted(val, ctx)
         name = self.symbols.fresh("p")
         self.pending.append(f"{name} = {val.code}")
@@ -291,7 +290,7 @@ class Emitter(Indexing):
         parts.append("validate_args=False")
         axes = frozenset().union(*(v.axes for _, v in vals)) if vals else frozenset()
         code = f"{self.symbols.distribution_class(spec.name)}({', '.join(parts)})"
-        if data_only and self.hoisting:
+        if data_only:
             code = self.symbols.hoist(code, "d")
         return Val(code, axes, batch_rank + spec.event_rank, data_only)
 

@@ -126,3 +126,11 @@ def test_data_defaults_are_computed_from_other_data():
     model = dslppl.loads("model m { data x: real[3]\n data total: real = sum(x)\n mu ~ Normal(total, 1) }")
     bound = model.bind({"x": [1, 2, 3]})
     assert float(bound.data.get("total", torch.tensor(6.0))) == 6.0
+
+
+def test_bounds_may_read_other_data():
+    model = dslppl.loads("model m { data hi: real\n data x: real<upper=hi>[3]\n mu ~ Normal(0, 1) }")
+    model.bind({"hi": 2.5, "x": [1, 2, 2.5]})
+    with pytest.raises(dslppl.DslError) as error:
+        model.bind({"hi": 2.5, "x": [1, 2, 3]})
+    assert error.value.codes == ["E0804"] and "3 at [2]" in error.value.render()
