@@ -29,6 +29,7 @@ from typing import Callable
 from dslppl.check import check
 from dslppl.codegen import generate
 from dslppl.graph import build_graph
+from dslppl.lower import lower
 from dslppl.model import loads
 from dslppl.syntax import parse
 
@@ -47,8 +48,7 @@ def _graph(text: str):
 
 def _codegen(text: str):
     checked = check(parse(text))
-    build_graph(checked)
-    return generate(checked)
+    return generate(checked, lower(build_graph(checked)))
 
 
 STAGES: list[Stage] = [

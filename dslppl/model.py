@@ -29,6 +29,7 @@ from .binding.data import load_json, plate_sizes, prepare
 from .codegen.module import generate
 from .diagnostics import Diagnostic, DslError
 from .driver import front_end
+from .lower import lower
 from .source import Source
 from .syntax import ast
 
@@ -81,7 +82,7 @@ class Model:
         """The generated code for one variant, compiled once and cached."""
         key = (simulated, subsampled)
         if key not in self._compiled:
-            generated = generate(self.checked, simulated=simulated, subsampled=subsampled, source=self.text)
+            generated = generate(self.checked, lower(self.model_graph), simulated=simulated, subsampled=subsampled, source=self.text)
             self._compiled[key] = Compiled.from_generated(generated, self.name)
         return self._compiled[key]
 

@@ -62,6 +62,10 @@ def resolve(variables: dict[str, Variable], sink: DiagnosticSink,
             parents |= reads - (earlier - same_step)
             shape = list(piece.stmt.type.shape) if getattr(piece.stmt, "type", None) else []
             sizes.update(_reads(shape + [f.domain for f in piece.frames], indices, visible, sink))
+        if variable.decl is not None:  # an observed variable's `data` declaration: its shape and bounds
+            declared = variable.decl.type
+            sizes.update(_reads(list(declared.shape) + [b.value for b in declared.bounds], frozenset(),
+                                visible, sink))
         parents.discard(variable.name)  # a sequential array reads its own earlier elements
         variable.parents = frozenset(parents)
         variable.lagged = frozenset(lagged)

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import networkx as nx
-
-from ..check.model import CheckedModel, Kind, Piece, Variable
+from ..check.model import Kind, Piece, Variable
 from ..check.steps import step_offset
 from ..diagnostics import Diagnostic, DslError
 from ..syntax import ast
@@ -27,35 +25,8 @@ from .symbols import Context
 from .values import target_read
 
 if TYPE_CHECKING:
+    from ..lower import Unit
     from .program import ProgramWriter
-
-
-def loop_units(checked: CheckedModel) -> list[list[Variable]]:
-    """Variables grouped so that all arrays built by one loop (or by loops that share
-    an array) form one unit; every other variable is a unit of its own."""
-    graph = nx.Graph()
-    for variable in checked.variables.values():
-        graph.add_node(variable.name)
-        for piece in variable.pieces:
-            for loop in piece.loops:
-                graph.add_edge(variable.name, ("loop", loop.index, id(loop.span)))
-    position = {name: i for i, name in enumerate(checked.variables)}
-    units = []
-    for component in nx.connected_components(graph):
-        names = sorted((n for n in component if isinstance(n, str)), key=position.__getitem__)
-        units.append([checked.variables[n] for n in names])
-    return sorted(units, key=lambda unit: position[unit[0].name])
-
-
-def _unit_order(unit: list[Variable]) -> list[Variable]:
-    """Members in same-step dependency order (lagged reads are not dependencies)."""
-    graph = nx.DiGraph()
-    names = [v.name for v in unit]
-    graph.add_nodes_from(names)
-    for variable in unit:
-        graph.add_edges_from((p, variable.name) for p in variable.parents if p in names)
-    by_name = {v.name: v for v in unit}
-    return [by_name[n] for n in nx.lexicographical_topological_sort(graph, key=names.index)]
 
 
 class LoopWriter:
@@ -65,13 +36,16 @@ class LoopWriter:
         self.writer = writer
         self._sizes: dict[str, str] = {}  # array -> code of its length
 
-    def write(self, unit: list[Variable]) -> None:
-        ordered = _unit_order(unit)
+    def write(self, unit: "Unit") -> None:
+        ordered = list(unit.variables)  # in same-step dependency order
         simulated = self.writer.simulated
         built = [v for v in ordered if v.kind is Kind.DETERMINISTIC]
         drawn = [v for v in ordered if v.kind is Kind.LATENT or (v.kind is Kind.OBSERVED and v.name in simulated)]
         if len(drawn) > 1:
             self._unsupported(drawn[1], "one 'for' loop can build only one latent array")
+        for variable in ordered:  # observed values first: any step may read them
+            if variable.kind is Kind.OBSERVED and variable not in drawn:
+                self.writer.observed_data(variable)
         score: list[str] = []
         if drawn:
             score = self._chain(drawn[0], [v for v in ordered if v in built or v in drawn])
@@ -90,8 +64,6 @@ class LoopWriter:
     def _vectorized(self, variable: Variable) -> None:
         """Each piece of an observed array or factor, as if its loop were a plate."""
         writer = self.writer
-        if variable.kind is Kind.OBSERVED:
-            writer.observed_data(variable)
         for piece in variable.pieces:
             label = variable.name if len(variable.pieces) == 1 else _piece_label(piece)
             if variable.kind is Kind.OBSERVED:

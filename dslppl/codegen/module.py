@@ -6,10 +6,10 @@ the flat layout by running ``model`` once (``_rt.discover``) and returns them.
 The source is compiled once per model and variant (which observed variables
 are simulated, which plates subsampled); binding only calls it.
 
->>> from dslppl.syntax import parse
->>> from dslppl.check import check
->>> text = "model m { data y: real\\n mu ~ Normal(0, 1)\\n y ~ Normal(mu, 1) }"
->>> generated = generate(check(parse(text)))
+>>> from dslppl.driver import front_end
+>>> from dslppl.lower import lower
+>>> _, graph = front_end("model m { data y: real\\n mu ~ Normal(0, 1)\\n y ~ Normal(mu, 1) }")
+>>> generated = generate(graph.checked, lower(graph))
 >>> generated.latents, generated.observed
 (('mu',), ('y',))
 """
@@ -17,13 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
-
-from ..check.model import CheckedModel, Variable
+from ..check.model import CheckedModel
 from ..check.ranks import Ranks
 from ..gcpause import collector_paused
 from ..source import Source
-from .loops import loop_units
+from ..lower import Lowered, Unit
 from .mangle import mangle
 from .program import ProgramWriter
 from .symbols import Symbols
@@ -52,36 +50,36 @@ class Generated:
     spans: tuple = ()                 # per source line: the model statement it comes from
 
 
-def generate(checked: CheckedModel, *, simulated: frozenset[str] = frozenset(),
+def generate(checked: CheckedModel, lowered: Lowered, *, simulated: frozenset[str] = frozenset(),
              subsampled: frozenset[str] = frozenset(), source: Source | None = None) -> Generated:
-    """Python source for ``checked`` (see the module docstring)."""
+    """Python source for ``checked``, written in ``lowered``'s order (see the module docstring)."""
     with collector_paused():
-        return _generate(checked, simulated, subsampled, source)
+        return _generate(checked, lowered, simulated, subsampled, source)
 
 
-def _generate(checked: CheckedModel, simulated: frozenset[str], subsampled: frozenset[str],
+def _generate(checked: CheckedModel, lowered: Lowered, simulated: frozenset[str], subsampled: frozenset[str],
               source: Source | None) -> Generated:
     names = mangle(checked.variables)
     ranks = checked.ranks or Ranks(checked.variables)
     symbols = Symbols(checked, ranks, names, source)
     writer = ProgramWriter(checked, symbols, simulated, subsampled)
-    _write_units(writer, checked)
+    _write_units(writer, lowered.units)
     guide = None
     if checked.guide is not None:
         guide = _guide_writer(checked, symbols, ranks, source, subsampled)
-        _write_units(guide, checked.guide)
+        _write_units(guide, lowered.guide)
     return _assemble(checked, writer, names, guide)
 
 
-def _write_units(writer: ProgramWriter, checked: CheckedModel) -> None:
-    for unit in ordered_units(checked):
-        writer.locate(unit[0].span)
-        for variable in unit:
+def _write_units(writer: ProgramWriter, units: tuple[Unit, ...]) -> None:
+    for unit in units:
+        writer.locate(unit.variables[0].span)
+        for variable in unit.variables:
             writer.declare(variable)
-        if len(unit) == 1 and not unit[0].sequential:
-            writer.write(unit[0])
-        else:
+        if unit.loop:
             writer.loops.write(unit)
+        else:
+            writer.write(unit.variables[0])
 
 
 def _guide_writer(checked: CheckedModel, model: Symbols, ranks: Ranks, source: Source | None,
@@ -94,24 +92,6 @@ def _guide_writer(checked: CheckedModel, model: Symbols, ranks: Ranks, source: S
                       prelude=model.prelude, prelude_spans=model.prelude_spans, _hoisted=model._hoisted,
                       _counter=model._counter)
     return ProgramWriter(guide, symbols, frozenset(), subsampled)
-
-
-def ordered_units(checked: CheckedModel) -> list[list[Variable]]:
-    """Variables in dependency order; the arrays of one `for` loop form one unit.
-
-    Ties are broken by source order, so the generated code follows the file."""
-    units = loop_units(checked)
-    unit_of = {v.name: i for i, unit in enumerate(units) for v in unit}
-    graph = nx.DiGraph()
-    graph.add_nodes_from(range(len(units)))
-    for i, unit in enumerate(units):
-        for variable in unit:
-            for parent in variable.parents:
-                if parent in unit_of and unit_of[parent] != i:
-                    graph.add_edge(unit_of[parent], i)
-    position = {name: i for i, name in enumerate(checked.variables)}
-    first = {i: min(position[v.name] for v in unit) for i, unit in enumerate(units)}
-    return [units[i] for i in nx.lexicographical_topological_sort(graph, key=first.__getitem__)]
 
 
 def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str],
@@ -155,4 +135,4 @@ def _first_term(lines: list[str], spans: list) -> tuple[list[str], list]:
     return lines, spans
 
 
-__all__ = ["Generated", "generate", "ordered_units"]
+__all__ = ["Generated", "generate"]

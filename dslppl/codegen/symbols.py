@@ -69,6 +69,7 @@ class Val:
     rank: int = 0
     data_only: bool = True
     literal: bool = False  # a Python number, not a tensor
+    boolean: bool = False  # a comparison or logical value (a bool tensor, or True/False)
 
     @property
     def plated(self) -> bool:

@@ -15,7 +15,7 @@ computed once when data is bound (Stan's transformed data).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..diagnostics import DslError, Diagnostic
 from ..library import DISTRIBUTIONS, FUNCTIONS, Kind as FnKind
@@ -55,7 +55,14 @@ class Emitter(Indexing):
         val = self.tensor(val)
         if _is_name(val.code):
             return val
-        return Val(self.symbols.hoist(val.code), val.axes, val.rank, True)
+        return replace(val, code=self.symbols.hoist(val.code))
+
+    @staticmethod
+    def numeric(val: Val) -> Val:
+        """A boolean as 0/1 of the model's dtype, where arithmetic or a distribution meets it."""
+        if not val.boolean or val.literal:
+            return val
+        return Val(f"{val.code}.to(_rt.dtype)", val.axes, val.rank, val.data_only)
 
     @staticmethod
     def tensor(val: Val) -> Val:
@@ -69,13 +76,16 @@ class Emitter(Indexing):
             case ast.Number(value=value):
                 return Val(repr(value), literal=True)
             case ast.Bool(value=value):
-                return Val("True" if value else "False", literal=True)
+                return Val("True" if value else "False", literal=True, boolean=True)
             case ast.Name(id=name):
                 return self._name(expr, name, ctx, index)
             case ast.Unary(op=op, operand=operand):
                 inner = self._emit(operand, ctx, index)
-                code = f"torch.logical_not({inner.code})" if op == "not" else f"(-{inner.code})"
-                return Val(code, inner.axes, inner.rank, inner.data_only, inner.literal)
+                if op == "not":
+                    return Val(f"torch.logical_not({inner.code})", inner.axes, inner.rank, inner.data_only,
+                               boolean=True)
+                inner = self.numeric(inner)
+                return Val(f"(-{inner.code})", inner.axes, inner.rank, inner.data_only, inner.literal)
             case ast.Binary():
                 return self._binary(expr, ctx, index)
             case ast.Index():
@@ -156,8 +166,10 @@ class Emitter(Indexing):
         data_only = left.data_only and right.data_only
         if not data_only:
             left, right = self.hoisted(left, ctx), self.hoisted(right, ctx)
-        lc, rc = self._aligned(left, right, ctx)
         op = node.op
+        if op not in _LOGIC and op not in _COMPARE:
+            left, right = self.numeric(left), self.numeric(right)
+        lc, rc = self._aligned(left, right, ctx)
         if op in _LOGIC:
             code = f"{_LOGIC[op]}({lc}, {rc})"
         elif op in _COMPARE:
@@ -165,7 +177,7 @@ class Emitter(Indexing):
         else:
             code = f"({lc} {_ARITH[op]} {rc})"
         return Val(code, left.axes | right.axes, max(left.rank, right.rank), data_only,
-                   left.literal and right.literal)
+                   left.literal and right.literal, boolean=op in _LOGIC or op in _COMPARE)
 
     def _aligned(self, left: Val, right: Val, ctx: Context) -> tuple[str, str]:
         """Pad the plated operand of lower rank so that own dimensions meet own dimensions."""
@@ -182,6 +194,7 @@ class Emitter(Indexing):
     def _matmul(self, node: ast.Binary, left: Val, right: Val, ctx: Context) -> Val:
         if not (left.data_only and right.data_only):
             left, right = self.hoisted(left, ctx), self.hoisted(right, ctx)
+        left, right = self.numeric(left), self.numeric(right)
         rank = self.symbols.ranks.of(node)
         a, b = left.code, right.code
         if not (left.plated or right.plated):
@@ -202,8 +215,8 @@ class Emitter(Indexing):
         vals = [self._emit(i, ctx, False) for i in items]
         rank = max((v.rank for v in vals), default=0)
         data_only = all(v.data_only for v in vals)
-        if all(v.literal for v in vals):
-            return Val(f"_rt.tensor([{', '.join(v.code for v in vals)}])", frozenset(), 1, True)
+        if all(v.literal for v in vals):  # numbers, or unrolled loop indices (not data)
+            return Val(f"_rt.tensor([{', '.join(v.code for v in vals)}])", frozenset(), 1, data_only)
         vals = [self.tensor(v) for v in vals]
         codes = [self.pad(self.hoisted(v, ctx) if not data_only else v, rank, ctx) for v in vals]
         axes = frozenset().union(*(v.axes for v in vals))
@@ -227,6 +240,8 @@ class Emitter(Indexing):
             args = [self.hoisted(a, ctx, tensor=True) for a in args]
         if not spec.creates:  # creators take Python sizes; everything else tensors
             args = [self.tensor(a) for a in args]
+        if spec.kind is FnKind.ELEMENTWISE:  # booleans count as 0/1 (where's condition stays one)
+            args = [a if (name, i) == ("where", 0) else self.numeric(a) for i, a in enumerate(args)]
         if spec.kind is FnKind.REDUCTION and len(args) == 1:
             dims = self._reduce_dims(node, args[0])
             return Val(f"{fn}({args[0].code}, {dims})", axes, rank, data_only)
@@ -285,7 +300,7 @@ class Emitter(Indexing):
             if param in spec.int_params:  # a size (LKJCholesky's dim, Multinomial's total_count)
                 parts.append(f"{param}={self._int_argument(call, param, val)}")
                 continue
-            val = self.tensor(val) if data_only else self.hoisted(val, ctx, tensor=True)
+            val = self.numeric(self.tensor(val) if data_only else self.hoisted(val, ctx, tensor=True))
             parts.append(f"{param}={self.pad(val, batch_rank + spec.param_event_rank.get(param, 0), ctx)}")
         parts.append("validate_args=False")
         axes = frozenset().union(*(v.axes for _, v in vals)) if vals else frozenset()

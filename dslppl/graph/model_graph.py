@@ -138,10 +138,15 @@ class ModelGraph:
         >>> build_graph(_example()).topological_order()
         ['s', 'a', 'b', 'y']
         """
+        return list(nx.lexicographical_topological_sort(self.dependencies(), key=self._position.__getitem__))
+
+    def dependencies(self) -> nx.DiGraph:
+        """``dag`` plus an edge from every size to the names it sizes: what must be
+        computed before what (the one dependency order every later stage follows)."""
         constraints = nx.DiGraph(self.dag)
         for name, sizes in self.sizes_of.items():
             constraints.add_edges_from((s, name) for s in sizes if s in self._position)
-        return list(nx.lexicographical_topological_sort(constraints, key=self._position.__getitem__))
+        return constraints
 
     # --- probabilistic queries ------------------------------------------------------
     def stochastic_parents(self, name: str) -> list[str]:

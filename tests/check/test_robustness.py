@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from dslppl.codegen import generate
 from dslppl.diagnostics import DslError
 from dslppl.driver import front_end
+from dslppl.lower import lower
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = sorted((ROOT / "examples").glob("*.ppl")) + sorted((ROOT / "tests/posteriordb/models").glob("*.ppl"))
@@ -40,7 +41,7 @@ def mutated(draw):
 @given(mutated())
 def test_front_end_and_codegen_raise_only_dsl_errors(text):
     try:
-        checked, _ = front_end(text, "mutant.ppl")
-        generate(checked)
+        checked, graph = front_end(text, "mutant.ppl")
+        generate(checked, lower(graph))
     except DslError:
         pass

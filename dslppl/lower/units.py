@@ -1,0 +1,82 @@
+"""Units of code in dependency order (see the package docstring).
+
+>>> from dslppl.driver import front_end
+>>> _, graph = front_end("model m { data y: real[M]\\n M = N * 2\\n data N: int\\n y ~ Normal(0, 1) }")
+>>> [unit.names for unit in lower(graph).units]
+[('N',), ('M',), ('y',)]
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from ..check.model import Variable
+from ..graph import ModelGraph
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Variables written together: one variable, or the arrays of one `for` loop (with
+    their pieces outside it, ``x[0] = ...``) in same-step dependency order."""
+
+    variables: tuple[Variable, ...]
+    loop: bool = False
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.variables)
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """A model's units in dependency order, and its guide's (when the file has one)."""
+
+    units: tuple[Unit, ...]
+    guide: tuple[Unit, ...] | None = None
+
+
+def lower(graph: ModelGraph) -> Lowered:
+    """The units of ``graph``'s model and guide, each after everything it reads."""
+    guide = _ordered(graph.guide) if graph.guide is not None else None
+    return Lowered(_ordered(graph), guide)
+
+
+def _ordered(graph: ModelGraph) -> tuple[Unit, ...]:
+    """Units in a topological order of the graph's dependencies (sizes included), each loop
+    unit contracted to one node; ties broken by source order, so code follows the file."""
+    own = graph.checked.variables
+    position = {name: i for i, name in enumerate(own)}
+    groups = [sorted(group, key=position.__getitem__) for group in _loop_groups(graph)]
+    unit_of = {name: i for i, group in enumerate(groups) for name in group}
+    dependencies = graph.dependencies()
+    contracted = nx.DiGraph()
+    contracted.add_nodes_from(range(len(groups)))
+    contracted.add_edges_from((unit_of[a], unit_of[b]) for a, b in dependencies.edges
+                              if a in unit_of and b in unit_of and unit_of[a] != unit_of[b])
+    first = [position[group[0]] for group in groups]
+    order = nx.lexicographical_topological_sort(contracted, key=first.__getitem__)
+    return tuple(_unit([own[n] for n in groups[i]], dependencies) for i in order)
+
+
+def _loop_groups(graph: ModelGraph) -> list[list[str]]:
+    """Names grouped so that all arrays built by one loop (or by loops sharing an array)
+    form one group; every other variable is a group of its own."""
+    joined = nx.Graph()
+    for name, variable in graph.checked.variables.items():
+        joined.add_node(name)
+        for piece in variable.pieces:
+            for loop in piece.loops:
+                joined.add_edge(name, ("loop", loop.index, id(loop.span)))
+    return [[n for n in component if isinstance(n, str)] for component in nx.connected_components(joined)]
+
+
+def _unit(variables: list[Variable], dependencies: nx.DiGraph) -> Unit:
+    if len(variables) == 1 and not variables[0].sequential:
+        return Unit(tuple(variables))
+    names = [v.name for v in variables]
+    position = {name: i for i, name in enumerate(names)}
+    same_step = dependencies.subgraph(names)  # lagged reads are not edges
+    by_name = {v.name: v for v in variables}
+    ordered = nx.lexicographical_topological_sort(same_step, key=position.__getitem__)
+    return Unit(tuple(by_name[n] for n in ordered), loop=True)
