@@ -26,12 +26,12 @@ from . import runtime
 from .binding.bind import Compiled, bind
 from .binding.bound import BoundModel
 from .binding.data import load_json, plate_sizes, prepare
+from .binding.variants import simulation_problems, subsample_problems
 from .codegen.module import generate
 from .diagnostics import Diagnostic, DslError
 from .driver import front_end
 from .lower import lower
 from .source import Source
-from .syntax import ast
 
 Data = Mapping[str, Any] | str | Path | None
 
@@ -100,35 +100,12 @@ class Model:
         return bind(compiled, self.checked, inputs, dtype=dtype, subsample=subsample, source=self.text)
 
     def _check_simulable(self, missing: list[str]) -> None:
-        """Observed variables left out are drawn instead, unless their distribution reads
-        their own other elements (an AR likelihood over a plate needs the data)."""
-        errors = []
-        for name in missing:
-            variable = self.checked.variables[name]
-            reads_itself = any(isinstance(n, ast.Name) and n.id == name
-                               for piece in variable.pieces for n in ast.walk(piece.stmt.dist))
-            if reads_itself and not variable.sequential:
-                errors.append(Diagnostic(
-                    "E0801", f"missing data: '{name}' was not supplied, and it cannot be simulated: its "
-                    f"distribution reads other elements of '{name}'", variable.span,
-                    hint=f"supply \"{name}\", or write its recursion as a 'for' loop to simulate it"))
+        errors = simulation_problems(self.checked, missing)
         if errors:
             raise DslError(errors, self.text)
 
     def _check_subsample(self, subsample: Mapping[str, int]) -> None:
-        errors = []
-        for plate in subsample:
-            if plate not in self.checked.plates:
-                errors.append(Diagnostic("E0408", f"the model has no plate '{plate}' to subsample",
-                                         hint=f"plates: {', '.join(self.checked.plates) or 'none'}"))
-                continue
-            inside = {v.name for v in self.checked.variables.values() if plate in v.plates}
-            for variable in self.checked.variables.values():
-                read = (variable.parents & inside) - {variable.name}
-                if read and plate not in variable.plates:
-                    errors.append(Diagnostic(
-                        "E0405", f"plate '{plate}' cannot be subsampled: '{variable.name}' reads "
-                        f"{', '.join(sorted(read))} from outside it", variable.span))
+        errors = subsample_problems(self.checked, subsample)
         if errors:
             raise DslError(errors, self.text)
 

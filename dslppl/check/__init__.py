@@ -6,7 +6,8 @@ one starts, since later passes assume earlier ones succeeded:
 1. collect definitions (``collect``);
 2. names, calls and types (``scope``, ``calls``);
 3. ranks, plate reads and supports (``ranks``, ``plates``, ``supports``);
-4. the guide block, against the model (``guide``).
+4. what loops build and what may index (``loops``, ``indices``);
+5. the guide block, against the model (``guide``).
 
 >>> from dslppl.syntax import parse
 >>> model = check(parse("model m { data N: int\\n mu ~ Normal(0, 1) }"))
@@ -22,6 +23,8 @@ from ..syntax import ast
 from .calls import check_calls
 from .collect import collect
 from .guide import check_guide
+from .indices import check_indices
+from .loops import check_loops
 from .model import CheckedModel, Frame, Kind, Piece, Variable
 from .plates import check_plate_reads
 from .ranks import Ranks, check_ranks
@@ -58,6 +61,9 @@ def _check_block(body, sink: DiagnosticSink, source: Source | None, *, guide: bo
     ranks = check_ranks(variables, sink, outer.ranks if outer else None)
     check_plate_reads(variables, sink)
     check_supports(variables, sink)
+    sink.raise_if_errors(source)
+    check_loops(variables, sink)
+    check_indices(variables, sink, outer_names)
     sink.raise_if_errors(source)
     return variables, plates, ranks
 

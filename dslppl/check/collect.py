@@ -89,7 +89,7 @@ def _classify(name: str, group: list[Piece], sink: DiagnosticSink) -> Variable |
     if decls:
         return _data_variable(name, decls[0], rest, sink)
     kinds = {_stmt_kind(p.stmt) for p in rest}
-    if len(kinds) > 1 or (len(rest) > 1 and not any(p.loops for p in rest)):
+    if len(kinds) > 1 or _defined_twice(rest):
         _duplicate(name, rest[1], rest[0], sink)
         return None
     kind = kinds.pop()
@@ -112,13 +112,22 @@ def _data_variable(name: str, decl: Piece, rest: list[Piece], sink: DiagnosticSi
             sink.error("E0207", f"'{name}' already has a type from its data declaration", piece.stmt.type.span,
                        notes=(Note("declared here", stmt.span),), hint=f"write '{pretty_target(piece.target)} ~ ...'")
             return None
-    if len(rest) > 1 and not any(p.loops for p in rest):
+    if _defined_twice(rest):
         _duplicate(name, rest[1], rest[0], sink)
         return None
     if not rest:
         return Variable(name, Kind.DATA, (decl,), type=stmt.type, decl=stmt)
     return Variable(name, Kind.OBSERVED, tuple(rest), type=stmt.type, decl=stmt,
                     sequential=len(rest) > 1 or bool(rest[0].loops))
+
+
+def _defined_twice(pieces: list[Piece]) -> bool:
+    """Several definitions that are not the pieces of one array around a `for` loop: none
+    in a loop, or one of them defines the whole array."""
+    if len(pieces) < 2:
+        return False
+    whole = any(p.target is not None and not p.target.indices for p in pieces)
+    return whole or not any(p.loops for p in pieces)
 
 
 def _stmt_kind(stmt: ast.Stmt) -> Kind:

@@ -9,6 +9,7 @@ of one element, and the names it reads.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import Enum
 
 from ..source import Span
@@ -68,7 +69,7 @@ class Piece:
             found += list(self.target.indices)
         return found
 
-    @property
+    @cached_property
     def loops(self) -> tuple[Frame, ...]:
         return tuple(f for f in self.frames if f.sequential)
 
@@ -88,7 +89,7 @@ class Variable:
     lagged: frozenset[str] = frozenset()   # arrays of its loop read at an earlier step (err[t - 1])
     sequential: bool = False              # defined piecewise around a `for` loop
 
-    @property
+    @cached_property
     def piece(self) -> Piece:
         """The main defining piece (the loop piece of a sequential array)."""
         loop = [p for p in self.pieces if p.loops]

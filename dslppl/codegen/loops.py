@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..check.model import Kind, Piece, Variable
 from ..check.steps import step_offset
-from ..diagnostics import Diagnostic, DslError
+from ..diagnostics import InternalError
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
 from .sites import is_truncated
@@ -38,6 +38,7 @@ class LoopWriter:
 
     def write(self, unit: "Unit") -> None:
         ordered = list(unit.variables)  # in same-step dependency order
+        self.writer.enter(Context())  # a loop is written outside every plate
         simulated = self.writer.simulated
         built = [v for v in ordered if v.kind is Kind.DETERMINISTIC]
         drawn = [v for v in ordered if v.kind is Kind.LATENT or (v.kind is Kind.OBSERVED and v.name in simulated)]
@@ -57,8 +58,9 @@ class LoopWriter:
             if variable not in built and variable not in drawn:
                 self._vectorized(variable)
 
-    def _unsupported(self, variable: Variable, message: str) -> None:
-        raise DslError([Diagnostic("E0407", message, variable.span)], self.writer.symbols.source)
+    @staticmethod
+    def _unsupported(variable: Variable, message: str) -> None:
+        raise InternalError(f"{message}: '{variable.name}' (check and binding accepted it)")
 
     # --- vectorized pieces -------------------------------------------------------------
     def _vectorized(self, variable: Variable) -> None:

@@ -116,8 +116,8 @@ def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str
     values = ", ".join(f"{name!r}: {names[name]}" for name in out.latents)
     rows += [(f"        return {{{values}}}", None), ("", None),
              (f"    _layout = _rt.discover(model, {tuple(out.latents)!r})", None)]
-    rows += [(f"    _b_{names[n]} = _layout.start({n!r})" if n in out.scalars else
-              f"    _b_{names[n]}, _us_{names[n]} = _layout[{n!r}]", None) for n in out.latents]
+    scalars = tuple(n in out.scalars for n in out.latents)
+    rows += [(f"    _B, _S = _layout.reads({tuple(out.latents)!r}, {scalars!r})", None)]
     rows.append((f"    return model, potential, constrain, _layout, {'guide' if guide else 'None'}", None))
     return Generated("\n".join(r[0] for r in rows) + "\n", tuple(out.latents), tuple(out.observed),
                      tuple(out.deterministic), tuple(out.params), tuple(out.simulated),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..check.model import CheckedModel, Frame, Kind, Piece, Variable
-from ..diagnostics import Diagnostic, DslError
+from ..diagnostics import InternalError
 from ..library import DISTRIBUTIONS
 from ..syntax import ast
 from .loops import LoopWriter
@@ -50,7 +50,7 @@ class Output:
     simulated: list[str] = field(default_factory=list)
     batches: list[str] = field(default_factory=list)      # minibatch draws at the top of potential
     dynamic: list[str] = field(default_factory=list)      # latents whose bounds read other latents
-    scalars: list[str] = field(default_factory=list)      # latents that are one number
+    scalars: set[str] = field(default_factory=set)        # latents that are one number
 
 
 @dataclass(frozen=True)
@@ -247,11 +247,7 @@ class ProgramWriter:
         try:
             return support_of(variable)
         except UnsupportedLatent:
-            raise DslError([Diagnostic(
-                "E0502", f"'{variable.name}' is a discrete latent variable, which inference cannot "
-                f"handle yet", variable.span,
-                hint="sum it out with logsumexp (see the mixture example), or make it data")],
-                self.symbols.source) from None
+            raise InternalError(f"'{variable.name}' has no continuous support (check accepted it)") from None
 
     def bounds(self, support: Support, ctx: Context) -> Bounds:
         vals = [None if b is None else self.emit.hoisted(self.emit.value(b, ctx), ctx, tensor=True)
@@ -292,13 +288,15 @@ class ProgramWriter:
     def read_latent(self, variable: Variable, support: Support, bounds, ctx: Context) -> None:
         """potential/constrain: the latent's block of the flat vector, transformed."""
         if any(a.per_call for a in ctx.axes):
-            raise DslError([Diagnostic("E0405", f"'{variable.name}' is a latent inside a subsampled plate; "
-                                       "subsampling needs plates without latent variables for now",
-                                       variable.span)], self.symbols.source)
+            raise InternalError(f"'{variable.name}' is a latent inside a subsampled plate (binding accepted it)")
         py = self.symbols.names[variable.name]
         self.out.latents.append(variable.name)
-        block, shape = f"_b_{py}", f"_us_{py}"
-        raw = self.symbols.fresh("x")
+        # Blocks and shapes come from one bind-time tuple each (`_B`, `_S`): a closure cell per
+        # latent would make Python's compiler quadratic in the number of latents.
+        position = len(self.out.latents) - 1
+        block, shape = f"_B[{position}]", f"_S[{position}]"
+        untransformed = support.kind == "real"  # read straight into the variable
+        raw = py if untransformed else self.symbols.fresh("x")
         bijection = None
         if support.structured:
             bijection = self.symbols.hoist(f"_rt.biject_to({constraint_code(support, bounds.codes)})", "t")
@@ -306,11 +304,11 @@ class ProgramWriter:
         rank = self.symbols.ranks.full(variable.name) - (support.kind in ("corr_cholesky", "cov"))
         lines, jacobian = transform_lines(support, raw, py, bounds.codes, bijection, scalar=rank == 0)
         if rank == 0:
-            self.out.scalars.append(variable.name)
+            self.out.scalars.add(variable.name)
         read = f"_u[{block}]" if rank <= 1 else f"_u[{block}].view({shape})"
         for target in (self.out.potential, self.out.constrain):
             target.add(1, f"{raw} = {read}")
-            for line in lines:
+            for line in ([] if untransformed else lines):
                 target.add(1, line)
         if jacobian:
             self.out.potential.add(1, f"_lp = _lp + {jacobian}")

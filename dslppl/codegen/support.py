@@ -70,9 +70,11 @@ class Layout:
     def __getitem__(self, name: str) -> tuple[slice, torch.Size]:
         return self.blocks[name]
 
-    def start(self, name: str) -> int:
-        """Where a one-number latent sits in the flat vector."""
-        return self.blocks[name][0].start
+    def reads(self, names: Sequence[str], scalars: Sequence[bool]) -> tuple[tuple, tuple]:
+        """How generated code reads each latent off the flat vector: its position (a one-number
+        latent) or its slice, and its unconstrained shape."""
+        blocks = tuple(self.blocks[n][0].start if scalar else self.blocks[n][0] for n, scalar in zip(names, scalars))
+        return blocks, tuple(self.blocks[n][1] for n in names)
 
 
 class Runtime:

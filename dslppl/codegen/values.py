@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..diagnostics import DslError, Diagnostic
+from ..diagnostics import InternalError
 from ..library import DISTRIBUTIONS, FUNCTIONS, Kind as FnKind
 from ..syntax import ast
 from .indexing import Indexing
@@ -110,8 +110,10 @@ class Emitter(Indexing):
         size = self.symbols.hoist(f"_rt.size({hi}) - {lo_name}" if lo != "0" else f"_rt.size({hi})", "n")
         return Axis(name, key, size, lo_name, batch)
 
-    def _error(self, node: ast.Node, message: str, code: str = "E0901") -> DslError:
-        return DslError([Diagnostic(code, message, node.span)], self.symbols.source)
+    @staticmethod
+    def _error(node: ast.Node, message: str, code: str = "") -> InternalError:
+        """What `check` should have rejected: a bug, reported with the statement's place."""
+        return InternalError(f"{message} (at {node.span}; check accepted it)")
 
     # --- names ----------------------------------------------------------------------
     def _name(self, node: ast.Name, name: str, ctx: Context, index: bool) -> Val:
@@ -125,8 +127,7 @@ class Emitter(Indexing):
         symbol = self.symbols.get(name)
         if index:
             if not symbol.data_only:
-                raise self._error(node, f"'{name}' is not integer data, so it cannot be an index",
-                                  code="E0410")
+                raise self._error(node, f"'{name}' is not integer data, so it cannot be an index")
             return Val(self.symbols.long(symbol), frozenset(), symbol.full_rank, True)
         return Val(symbol.py, frozenset(), symbol.full_rank, symbol.data_only)
 
@@ -311,7 +312,7 @@ class Emitter(Indexing):
 
     def _int_argument(self, call: ast.Call, param: str, val: Val) -> str:
         if not val.data_only or val.plated:
-            raise self._error(call, f"{call.func.id}'s '{param}' must be a number fixed by the data", "E0410")
+            raise self._error(call, f"{call.func.id}'s '{param}' must be a number fixed by the data")
         return val.code if val.literal else self.symbols.hoist(f"_rt.size({val.code})", "n")
 
     # --- comprehensions ------------------------------------------------------------

@@ -138,11 +138,12 @@ class ModelGraph:
         >>> build_graph(_example()).topological_order()
         ['s', 'a', 'b', 'y']
         """
-        return list(nx.lexicographical_topological_sort(self.dependencies(), key=self._position.__getitem__))
+        return list(nx.lexicographical_topological_sort(self.dependencies, key=self._position.__getitem__))
 
+    @cached_property
     def dependencies(self) -> nx.DiGraph:
         """``dag`` plus an edge from every size to the names it sizes: what must be
-        computed before what (the one dependency order every later stage follows)."""
+        computed before what (the one dependency order every later stage follows). Read-only."""
         constraints = nx.DiGraph(self.dag)
         for name, sizes in self.sizes_of.items():
             constraints.add_edges_from((s, name) for s in sizes if s in self._position)

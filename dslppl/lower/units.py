@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from ..check.loops import loop_groups
 from ..check.model import Variable
 from ..graph import ModelGraph
 
@@ -47,9 +48,9 @@ def _ordered(graph: ModelGraph) -> tuple[Unit, ...]:
     unit contracted to one node; ties broken by source order, so code follows the file."""
     own = graph.checked.variables
     position = {name: i for i, name in enumerate(own)}
-    groups = [sorted(group, key=position.__getitem__) for group in _loop_groups(graph)]
+    groups = [[v.name for v in group] for group in loop_groups(own)]
     unit_of = {name: i for i, group in enumerate(groups) for name in group}
-    dependencies = graph.dependencies()
+    dependencies = graph.dependencies
     contracted = nx.DiGraph()
     contracted.add_nodes_from(range(len(groups)))
     contracted.add_edges_from((unit_of[a], unit_of[b]) for a, b in dependencies.edges
@@ -57,18 +58,6 @@ def _ordered(graph: ModelGraph) -> tuple[Unit, ...]:
     first = [position[group[0]] for group in groups]
     order = nx.lexicographical_topological_sort(contracted, key=first.__getitem__)
     return tuple(_unit([own[n] for n in groups[i]], dependencies) for i in order)
-
-
-def _loop_groups(graph: ModelGraph) -> list[list[str]]:
-    """Names grouped so that all arrays built by one loop (or by loops sharing an array)
-    form one group; every other variable is a group of its own."""
-    joined = nx.Graph()
-    for name, variable in graph.checked.variables.items():
-        joined.add_node(name)
-        for piece in variable.pieces:
-            for loop in piece.loops:
-                joined.add_edge(name, ("loop", loop.index, id(loop.span)))
-    return [[n for n in component if isinstance(n, str)] for component in nx.connected_components(joined)]
 
 
 def _unit(variables: list[Variable], dependencies: nx.DiGraph) -> Unit:

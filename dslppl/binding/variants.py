@@ -1,0 +1,62 @@
+"""Rules about a model variant that only the data and fit settings decide.
+
+Which observed variables are simulated (their data left out) and which plates
+are subsampled is chosen when data is bound, so these checks live here, not
+in `check`. Each returns every problem at once.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from ..check.loops import loop_groups
+from ..check.model import CheckedModel, Kind
+from ..diagnostics import Diagnostic
+from ..syntax import ast
+
+
+def subsample_problems(checked: CheckedModel, subsample: Mapping[str, int]) -> list[Diagnostic]:
+    """A subsampled plate must exist, hold no latent variable, and be read by nothing outside it."""
+    errors = []
+    for plate in subsample:
+        if plate not in checked.plates:
+            errors.append(Diagnostic("E0408", f"the model has no plate '{plate}' to subsample",
+                                     hint=f"plates: {', '.join(checked.plates) or 'none'}"))
+            continue
+        inside = {v.name for v in checked.variables.values() if plate in v.plates}
+        for variable in checked.variables.values():
+            read = (variable.parents & inside) - {variable.name}
+            if read and plate not in variable.plates:
+                errors.append(Diagnostic(
+                    "E0405", f"plate '{plate}' cannot be subsampled: '{variable.name}' reads "
+                    f"{', '.join(sorted(read))} from outside it", variable.span))
+            if variable.kind is Kind.LATENT and plate in variable.plates:
+                errors.append(Diagnostic(
+                    "E0405", f"plate '{plate}' cannot be subsampled: '{variable.name}' is a latent inside "
+                    "it; subsampling needs plates without latent variables for now", variable.span))
+    return errors
+
+
+def simulation_problems(checked: CheckedModel, missing: Iterable[str]) -> list[Diagnostic]:
+    """Observed variables left out are drawn instead, unless their distribution reads their
+    own other elements (an AR likelihood over a plate needs the data), or their loop already
+    draws another array."""
+    missing = set(missing)
+    errors = []
+    for name in sorted(missing, key=list(checked.variables).index):
+        variable = checked.variables[name]
+        reads_itself = any(isinstance(n, ast.Name) and n.id == name
+                           for piece in variable.pieces for n in ast.walk(piece.stmt.dist))
+        if reads_itself and not variable.sequential:
+            errors.append(Diagnostic(
+                "E0801", f"missing data: '{name}' was not supplied, and it cannot be simulated: its "
+                f"distribution reads other elements of '{name}'", variable.span,
+                hint=f"supply \"{name}\", or write its recursion as a 'for' loop to simulate it"))
+    for group in loop_groups(checked.variables):
+        drawn = [v for v in group if v.kind is Kind.LATENT or v.name in missing]
+        if len(drawn) > 1 and any(v.name in missing for v in drawn):
+            simulated = next(v for v in drawn if v.name in missing)
+            errors.append(Diagnostic(
+                "E0801", f"missing data: '{simulated.name}' was not supplied, and it cannot be simulated: "
+                f"its loop already draws '{next(v.name for v in drawn if v is not simulated)}'",
+                simulated.span, hint=f"supply \"{simulated.name}\""))
+    return errors
