@@ -98,9 +98,16 @@ def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str
               guide: ProgramWriter | None) -> Generated:
     out = writer.out
     rows: list[tuple[str, object]] = [(line, None) for line in _HEADER.format(name=checked.name).splitlines()]
+    source = writer.symbols.source
 
     def add(lines, spans, indent="    "):
-        rows.extend((indent + line, span) for line, span in zip(lines, spans))
+        previous = None
+        for line, span in zip(lines, spans):
+            if span is not None and span != previous:
+                code = indent + line
+                rows.append((code[:len(code) - len(code.lstrip())] + _comment(span, source), span))
+            previous = span
+            rows.append((indent + line, span))
 
     add(writer.symbols.prelude, writer.symbols.prelude_spans)
     rows += [("", None), ("    def model():", None)]
@@ -122,6 +129,13 @@ def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str
     return Generated("\n".join(r[0] for r in rows) + "\n", tuple(out.latents), tuple(out.observed),
                      tuple(out.deterministic), tuple(out.params), tuple(out.simulated),
                      names, tuple(out.dynamic), tuple(r[1] for r in rows))
+
+
+def _comment(span, source: Source | None) -> str:
+    """``# file:line: statement``, naming the statement the next lines come from."""
+    text = source.line_text(span.line).strip() if source is not None else ""
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return f"# {span.file or '<string>'}:{span.line}: {text[:72]}".rstrip()
 
 
 def _first_term(lines: list[str], spans: list) -> tuple[list[str], list]:
