@@ -30,6 +30,7 @@ from ..check.model import CheckedModel, Kind, Variable
 from ..diagnostics import Diagnostic, DslError, Note
 from ..source import Source, Span
 from ..syntax import ast
+from ..types import TYPES
 from ..syntax.pretty import pretty_expr
 
 
@@ -195,21 +196,23 @@ class _Checker:
         base = variable.type.base.id
         bounds = {b.name.id: evaluate(b.value, sizes, self.scalars) for b in variable.type.bounds}
         lower, upper = bounds.get("lower"), bounds.get("upper")
-        natural = {"positive": (0.0, None), "probability": (0.0, 1.0), "bool": (0.0, 1.0)}.get(base, (None, None))
-        strict_lower = base == "positive"
+        spec = TYPES[base]
         bad = torch.zeros(value.shape, dtype=torch.bool)
-        for low, strict in ((lower, False), (natural[0], strict_lower)):
+        for low, strict in ((lower, False), (spec.lower, spec.strict_lower)):
             if low is not None:
                 bad |= (value <= low) if strict else (value < low)
-        for high in (upper, natural[1]):
+        for high in (upper, spec.upper):
             if high is not None:
                 bad |= value > high
-        if base == "simplex":
-            bad |= ((value < 0) | ((value.sum(-1, keepdim=True) - 1).abs() > 1e-6)).expand(value.shape)
         bad |= torch.isnan(value)
         if bool(bad.any()):
             self.error("E0804", variable, f"data '{variable.name}' should be {described}, "
                        f"but holds {_first_bad(value, bad)}")
+        elif spec.invalid is not None and bool((invalid := spec.invalid(value)).any()):
+            where = tuple(int(i) for i in invalid.nonzero()[0][:value.dim() - spec.min_shape])
+            which = f"the value at [{', '.join(map(str, where))}]" if where else "it"
+            self.error("E0804", variable, f"data '{variable.name}' should be {described} ({spec.meaning}), "
+                       f"but {which} is not")
 
 
 

@@ -14,12 +14,9 @@ from ..library import COMPREHENSIBLE, DISTRIBUTIONS, FUNCTIONS
 from ..library.distributions import DistributionSpec
 from ..library.functions import FunctionSpec
 from ..syntax import ast
+from ..types import TYPES
 from .model import Kind, Variable
 
-TYPES = ("real", "int", "bool", "positive", "probability", "simplex", "corr_cholesky", "cov", "ordered")
-BOUNDED_TYPES = ("real", "int", "positive", "probability")
-DISCRETE_TYPES = ("int", "bool")
-_MIN_SHAPE = {"simplex": 1, "ordered": 1, "corr_cholesky": 2, "cov": 2}
 
 
 def check_calls(variables: dict[str, Variable], sink: DiagnosticSink) -> None:
@@ -152,7 +149,7 @@ def check_type(type_: ast.Type, sink: DiagnosticSink) -> None:
     seen: set[str] = set()
     for bound in type_.bounds:
         key = bound.name.id
-        if base not in BOUNDED_TYPES:
+        if not TYPES[base].bounded:
             sink.error("E0205", f"type '{base}' takes no bounds", bound.span)
         elif key not in ("lower", "upper"):
             sink.error("E0205", f"unknown bound '{key}'", bound.name.span,
@@ -160,7 +157,7 @@ def check_type(type_: ast.Type, sink: DiagnosticSink) -> None:
         elif key in seen:
             sink.error("E0205", f"bound '{key}' given twice", bound.name.span)
         seen.add(key)
-    needed = _MIN_SHAPE.get(base, 0)
+    needed = TYPES[base].min_shape
     if len(type_.shape) < needed:
         sink.error("E0503", f"type '{base}' needs a shape of at least {needed} dimension"
                    f"{'s' if needed > 1 else ''}", type_.span,
@@ -170,7 +167,8 @@ def check_type(type_: ast.Type, sink: DiagnosticSink) -> None:
 
 
 def _check_kind_allows_type(variable: Variable, sink: DiagnosticSink) -> None:
-    if variable.kind in (Kind.LATENT, Kind.PARAM) and variable.base_type in DISCRETE_TYPES:
+    spec = TYPES.get(variable.base_type)
+    if variable.kind in (Kind.LATENT, Kind.PARAM) and spec is not None and spec.data_only:
         sink.error("E0502", f"'{variable.name}' is a {variable.kind.value} and cannot have type "
                    f"'{variable.base_type}'", variable.type.span,
                    hint="int and bool are for data; latents and params are continuous")

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from ..check.model import Variable
 from ..library import DISTRIBUTIONS, Support as DistSupport
 from ..syntax import ast
+from ..types import TYPES
 
-_STRUCTURED = {"simplex": "simplex", "ordered": "ordered", "corr_cholesky": "corr_cholesky",
-               "cov": "cov"}
 _FROM_DIST = {DistSupport.REAL: "real", DistSupport.REAL_VECTOR: "real", DistSupport.POSITIVE: "positive",
               DistSupport.UNIT_INTERVAL: "unit", DistSupport.SIMPLEX: "simplex",
               DistSupport.CORR_CHOLESKY: "corr_cholesky", DistSupport.POSITIVE_DEFINITE: "cov"}
@@ -38,7 +37,7 @@ class Support:
 
     @property
     def structured(self) -> bool:
-        return self.kind in _STRUCTURED
+        return self.kind in ("simplex", "ordered", "corr_cholesky", "cov")
 
 
 class UnsupportedLatent(Exception):
@@ -66,8 +65,8 @@ def is_truncated(variable: Variable) -> bool:
 
 def _declared(type_: ast.Type) -> Support | None:
     base = type_.base.id
-    if base in _STRUCTURED:
-        return Support(_STRUCTURED[base])
+    if TYPES[base].structured:
+        return Support(TYPES[base].support)
     bounds = {b.name.id: b.value for b in type_.bounds}
     lower, upper = bounds.get("lower"), bounds.get("upper")
     if base == "positive" and lower is None:

@@ -134,3 +134,31 @@ def test_bounds_may_read_other_data():
     with pytest.raises(dslppl.DslError) as error:
         model.bind({"hi": 2.5, "x": [1, 2, 3]})
     assert error.value.codes == ["E0804"] and "3 at [2]" in error.value.render()
+
+
+@pytest.mark.parametrize("declared, value", [
+    ("ordered[3]", [3.0, 2.0, 1.0]),
+    ("ordered[3]", [1.0, 1.0, 2.0]),
+    ("simplex[3]", [0.2, 0.3, 0.6]),
+    ("cov[2, 2]", [[1.0, 2.0], [2.0, 1.0]]),          # symmetric, not positive definite
+    ("cov[2, 2]", [[1.0, 0.5], [0.0, 1.0]]),          # not symmetric
+    ("corr_cholesky[2, 2]", [[1.0, 0.0], [0.5, 0.5]]),  # second row not of length 1
+    ("corr_cholesky[2, 2]", [[1.0, 0.2], [0.0, 1.0]]),  # not lower triangular
+])
+def test_structured_data_types_are_validated_at_their_declaration(declared, value):
+    model = dslppl.loads(f"model m {{\n  data v: {declared}\n  mu ~ Normal(0, 1)\n}}", "m.ppl")
+    with pytest.raises(dslppl.DslError) as caught:
+        model.bind({"v": value})
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "E0804" and diagnostic.span.line == 2
+
+
+@pytest.mark.parametrize("declared, value", [
+    ("ordered[3]", [1.0, 2.0, 3.5]),
+    ("simplex[3]", [0.2, 0.3, 0.5]),
+    ("cov[2, 2]", [[1.0, 0.3], [0.3, 2.0]]),
+    ("corr_cholesky[2, 2]", [[1.0, 0.0], [0.6, 0.8]]),
+])
+def test_valid_structured_data_binds(declared, value):
+    model = dslppl.loads(f"model m {{\n  data v: {declared}\n  mu ~ Normal(0, 1)\n}}", "m.ppl")
+    assert model.bind({"v": value}).data["v"].shape == torch.tensor(value).shape
