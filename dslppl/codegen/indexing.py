@@ -90,6 +90,8 @@ class Indexing:
             else:
                 val = self.index(item, ctx)
                 code = f"({val.code} - {offset})" if offset else val.code
+                if val.data_only and not val.literal and not base.data_only and not code.isidentifier():
+                    code = self.symbols.hoist(code, "i")  # a data-only index (county[n]): computed once
                 items.append((code, val))
         advanced = [v for _, v in items if v is not None and not v.literal]
         axes = frozenset().union(*(v.axes for v in advanced)) if advanced else frozenset()
