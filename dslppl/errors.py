@@ -115,7 +115,7 @@ _KINDS = [
     # --- types and supports -----------------------------------------------------
     ErrorKind("E0501", "support clash", "The variable's type cannot hold values of the distribution, e.g. a count distribution on real data.",
               "data y: real[N]\ny ~ Poisson(rate)"),
-    ErrorKind("E0502", "type not allowed here", "`int` and `bool` are for data; latents and params need a continuous type.",
+    ErrorKind("E0502", "discrete latent", "`int` and `bool` are for data, and a latent with a discrete distribution cannot be fitted yet; latents and params need a continuous type.",
               "k: int ~ Poisson(3)"),
     ErrorKind("E0503", "shape mismatch", "Declared shapes or event shapes that cannot agree.",
               "L: corr_cholesky[3, 4]"),
