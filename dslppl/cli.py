@@ -108,6 +108,7 @@ def _summary(model: Model) -> str:
     if checked.guide is not None:
         sampled = [v.name for v in checked.guide.latents]
         rows.append(f"  {'guide:':15}samples {', '.join(sampled)}")
+    rows += [f"  {'non-centred:' if i == 0 else '':15}{rewrite}" for i, rewrite in enumerate(model.rewrites)]
     rows += ["", model.factorization()]
     return "\n".join(rows)
 
@@ -156,7 +157,8 @@ def _fit(args) -> int:
     model = load(args.model)
     fit = model.fit(args.data, guide=args.guide, steps=args.steps, lr=args.lr, seed=args.seed,
                     subsample=_subsample(args.subsample), progress=not args.no_progress,
-                    checkpoint=args.checkpoint, resume=args.resume, dtype=DTYPES[args.dtype])
+                    checkpoint=args.checkpoint, resume=args.resume, dtype=DTYPES[args.dtype],
+                    reparam=args.reparam == "auto")
     summary = fit.summary(n=args.num_samples, seed=args.seed if args.seed is not None else 0)
     print(fit.format_summary(summary))
     if args.out:
@@ -222,5 +224,8 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     fit.add_argument("--no-progress", action="store_true")
     fit.add_argument("--dtype", choices=tuple(DTYPES), default="float64")
+    fit.add_argument("--reparam", choices=("auto", "none"), default="auto",
+                     help="auto: fit latents whose scale is random non-centred (see dslppl check); "
+                          "none: fit the model as written")
     return parser
 

@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 from contextlib import nullcontext
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -29,8 +30,10 @@ from .binding.data import load_json, plate_sizes, prepare
 from .binding.variants import simulation_problems, subsample_problems
 from .codegen.module import generate
 from .diagnostics import Diagnostic, DslError
+from .check import CheckedModel, check
 from .driver import front_end
-from .lower import lower
+from .graph import ModelGraph, build_graph
+from .lower import Rewrite, lower, noncentred
 from .source import Source
 
 Data = Mapping[str, Any] | str | Path | None
@@ -46,6 +49,7 @@ class Model:
         self.text = Source(text, filename)
         self.checked, self.model_graph = front_end(text, filename)
         self._compiled: dict[tuple, Compiled] = {}
+        self._rewritten: tuple[CheckedModel, ModelGraph] | None = None
 
     # --- structure ---------------------------------------------------------------
     @property
@@ -77,27 +81,48 @@ class Model:
         """The generated Python source of the model's programs (all data observed)."""
         return self.compiled().generated.source
 
-    def compiled(self, simulated: frozenset[str] = frozenset(), subsampled: frozenset[str] = frozenset()
-                 ) -> Compiled:
+    def compiled(self, simulated: frozenset[str] = frozenset(), subsampled: frozenset[str] = frozenset(),
+                 reparam: bool = False) -> Compiled:
         """The generated code for one variant, compiled once and cached."""
-        key = (simulated, subsampled)
+        key = (simulated, subsampled, reparam)
         if key not in self._compiled:
-            generated = generate(self.checked, lower(self.model_graph), simulated=simulated, subsampled=subsampled, source=self.text)
+            checked, graph = self._variant(reparam)
+            generated = generate(checked, lower(graph), simulated=simulated, subsampled=subsampled, source=self.text)
             self._compiled[key] = Compiled.from_generated(generated, self.name)
         return self._compiled[key]
 
+    @cached_property
+    def rewrites(self) -> tuple[Rewrite, ...]:
+        """The latents inference writes non-centred (see `dslppl.lower.reparam`)."""
+        return noncentred(self.model_graph)[1]
+
+    def _variant(self, reparam: bool) -> tuple[CheckedModel, ModelGraph]:
+        """The checked model and graph code is generated from: the model as written, or
+        (``reparam``) with its `rewrites` made."""
+        if not reparam or not self.rewrites:
+            return self.checked, self.model_graph
+        if self._rewritten is None:
+            program, _ = noncentred(self.model_graph)
+            checked = check(program, self.text)
+            self._rewritten = checked, build_graph(checked, self.text)
+        return self._rewritten
+
     def bind(self, data: Data = None, *, dtype: torch.dtype = torch.float64,
-             subsample: Mapping[str, int] | None = None, simulate_missing: bool = False) -> BoundModel:
+             subsample: Mapping[str, int] | None = None, simulate_missing: bool = False,
+             reparam: bool = False) -> BoundModel:
         """Check ``data`` and bind it: the programs inference runs (see `BoundModel`).
 
         ``data`` is a mapping or a path to a JSON file. With ``simulate_missing``,
-        observed variables whose data is absent are sampled instead."""
+        observed variables whose data is absent are sampled instead. With
+        ``reparam``, the programs are those of the model with its `rewrites` made
+        (same posterior, non-centred latents; as `fit` runs by default)."""
         subsample = dict(subsample or {})
         self._check_subsample(subsample)
         inputs = prepare(self.checked, _read(data), dtype, self.text, allow_missing_observed=simulate_missing)
         self._check_simulable(inputs.missing_observed)
-        compiled = self.compiled(frozenset(inputs.missing_observed), frozenset(subsample))
-        return bind(compiled, self.checked, inputs, dtype=dtype, subsample=subsample, source=self.text)
+        compiled = self.compiled(frozenset(inputs.missing_observed), frozenset(subsample), reparam)
+        checked, _ = self._variant(reparam)
+        return bind(compiled, checked, inputs, dtype=dtype, subsample=subsample, source=self.text)
 
     def _check_simulable(self, missing: list[str]) -> None:
         errors = simulation_problems(self.checked, missing)
@@ -149,16 +174,17 @@ class Model:
     def fit(self, data: Data = None, guide: str | None = None, steps: int = 2000, lr: float = 0.01,
             seed: int | None = None, num_particles: int = 1, subsample: Mapping[str, int] | None = None,
             progress: bool = True, checkpoint: str | Path | None = None, *, dtype: torch.dtype = torch.float64,
-            **options):
+            reparam: bool = True, **options):
         """Fit the model to ``data`` by variational inference; returns a `Fit`.
 
         ``guide``: "normal" (mean-field), "mvn" (full-rank), "lowrank", "delta"
         (MAP), "laplace", or "guide" (the file's guide block). By default, the
-        guide block when the file has one, else "normal"."""
+        guide block when the file has one, else "normal". An automatic guide
+        fits the model with its `rewrites` made (``reparam=False``: as written)."""
         from .infer import fit as run_fit
 
-        bound = self.bind(data, dtype=dtype, subsample=subsample)
         guide = guide or ("guide" if self.checked.guide is not None else "normal")
+        bound = self.bind(data, dtype=dtype, subsample=subsample, reparam=reparam and guide != "guide")
         return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
                        progress=progress, checkpoint=checkpoint, **options)
 

@@ -5,7 +5,11 @@ holds its `CheckedModel`). Output: a `Lowered` program: the model's variables
 grouped into `Unit`s (one variable, or every array one `for` loop builds) in
 the graph's dependency order, sizes and bounds included. Code generation
 follows this order and derives none of its own.
+
+Before that, inference may run on a rewritten program: `noncentred` writes
+latents whose scale is random in non-centred form (see `reparam`).
 """
+from .reparam import Rewrite, noncentred
 from .units import Lowered, Unit, lower
 
-__all__ = ["Lowered", "Unit", "lower"]
+__all__ = ["Lowered", "Rewrite", "Unit", "lower", "noncentred"]
