@@ -45,19 +45,23 @@ def check_indices(variables: dict[str, Variable], sink: DiagnosticSink, outer: I
 
 def _check_expression(expr: ast.Node, frames: set[str], plates: set[str], known: set[str],
                       sink: DiagnosticSink) -> None:
-    bound = frames | {c.index.id for c in ast.walk(expr) if isinstance(c, ast.Comprehension)}
-    varying = plates | {c.index.id for c in ast.walk(expr) if isinstance(c, ast.Comprehension)}
-    for node in ast.walk(expr):
-        if isinstance(node, ast.Index):
-            if not isinstance(node.base, ast.Name) and _mentions(node.base, varying):
-                sink.error("E0410", "indexing a value that varies over a plate is not supported",
-                           node.span, hint="index the variable itself, e.g. theta[j, 0]")
-            for item in node.indices:
-                parts = (item.lo, item.hi) if isinstance(item, ast.Slice) else (item,)
-                for part in (p for p in parts if p is not None):
-                    _check_index(part, bound, known, sink)
-        elif isinstance(node, ast.Call):
-            _check_sizes(node, bound, known, sink)
+    nodes = list(ast.walk(expr))
+    indexes = [n for n in nodes if isinstance(n, ast.Index)]
+    calls = [n for n in nodes if isinstance(n, ast.Call) and (n.kwargs or n.func.id in DISTRIBUTIONS)]
+    if not indexes and not calls:
+        return
+    comprehended = {n.index.id for n in nodes if isinstance(n, ast.Comprehension)}
+    bound, varying = frames | comprehended, plates | comprehended
+    for node in indexes:
+        if not isinstance(node.base, ast.Name) and _mentions(node.base, varying):
+            sink.error("E0410", "indexing a value that varies over a plate is not supported",
+                       node.span, hint="index the variable itself, e.g. theta[j, 0]")
+        for item in node.indices:
+            parts = (item.lo, item.hi) if isinstance(item, ast.Slice) else (item,)
+            for part in (p for p in parts if p is not None):
+                _check_index(part, bound, known, sink)
+    for node in calls:
+        _check_sizes(node, bound, known, sink)
 
 
 def _check_index(index: ast.Node, bound: set[str], known: set[str], sink: DiagnosticSink) -> None:
