@@ -121,7 +121,7 @@ _KINDS = [
               "L: corr_cholesky[3, 4]"),
     ErrorKind("E0504", "guide support differs", "A guide distribution whose support differs from the model's for the same site.",
               "model: sigma ~ HalfNormal(1); guide: sigma ~ Normal(0, 1)"),
-    ErrorKind("E0505", "flat prior cannot be drawn", "A latent with a flat (improper) prior cannot be sampled from the prior.",
+    ErrorKind("E0505", "prior cannot be drawn", "Prior draws cannot follow a flat (improper) prior, bounds that read other latents (the fitted density is not normalised over them) or a `factor` term; a flat prior between two data bounds is a uniform and is drawn.",
               "sample_prior on a model with `beta: real`"),
     # --- graph ------------------------------------------------------------------
     ErrorKind("E0601", "cycle", "Definitions depend on each other in a loop; the message lists each member.",

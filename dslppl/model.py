@@ -27,7 +27,7 @@ from . import runtime
 from .binding.bind import Compiled, bind
 from .binding.bound import BoundModel
 from .binding.data import load_json, plate_sizes, prepare
-from .binding.variants import simulation_problems, subsample_problems
+from .binding.variants import draw_problems, simulation_problems, subsample_problems
 from .codegen.module import generate
 from .diagnostics import Diagnostic, DslError
 from .check import CheckedModel, check
@@ -165,11 +165,9 @@ class Model:
         return {name: torch.stack(values) for name, values in draws.items()}
 
     def _check_drawable(self) -> None:
-        flat = [v for v in self.checked.latents if v.dist is None]
-        if flat:
-            raise DslError([Diagnostic("E0505", f"'{v.name}' has a flat (improper) prior, so the model "
-                                       "cannot be sampled from its prior", v.span,
-                                       hint=f"give it a proper prior: {v.name} ~ ...") for v in flat], self.text)
+        errors = draw_problems(self.checked)
+        if errors:
+            raise DslError(errors, self.text)
 
     def fit(self, data: Data = None, guide: str | None = None, steps: int = 2000, lr: float = 0.01,
             seed: int | None = None, num_particles: int = 1, subsample: Mapping[str, int] | None = None,

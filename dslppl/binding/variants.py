@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+from ..check.indices import known_names
 from ..check.loops import loop_groups
 from ..check.model import CheckedModel, Kind
+from ..check.supports import bounded_flat
 from ..diagnostics import Diagnostic
 from ..syntax import ast
 
@@ -59,4 +61,32 @@ def simulation_problems(checked: CheckedModel, missing: Iterable[str]) -> list[D
                 "E0801", f"missing data: '{simulated.name}' was not supplied, and it cannot be simulated: "
                 f"its loop already draws '{next(v.name for v in drawn if v is not simulated)}'",
                 simulated.span, hint=f"supply \"{simulated.name}\""))
+    return errors
+
+
+def _reads_other(type_: ast.Type, known: set[str]) -> set[str]:
+    """Names a type's bounds read that are not known when data is bound (other latents)."""
+    return {n.id for b in type_.bounds for n in ast.walk(b.value) if isinstance(n, ast.Name) and n.id not in known}
+
+
+def draw_problems(checked: CheckedModel) -> list[Diagnostic]:
+    """What prior draws cannot follow: improper flat priors, bounds that read other latents
+    (the fitted density is not normalised over them, so it is not the model a draw follows),
+    and `factor` terms (a draw knows nothing of them)."""
+    known = known_names(checked.variables)
+    errors = []
+    for variable in checked.latents:
+        latent_bounds = _reads_other(variable.type, known) if variable.type is not None else set()
+        if variable.dist is None and not bounded_flat(variable, known) and not latent_bounds:
+            errors.append(Diagnostic("E0505", f"'{variable.name}' has a flat (improper) prior, so the model "
+                                     "cannot be sampled from its prior", variable.span,
+                                     hint=f"give it a proper prior ({variable.name} ~ ...), or both bounds"))
+        elif latent_bounds:
+            errors.append(Diagnostic(
+                "E0505", f"'{variable.name}' has bounds that read {', '.join(sorted(latent_bounds))}: the fitted "
+                "density is not normalised over them, so prior draws would follow another model", variable.span,
+                hint="give the bounds data, or draw from the prior of a model without this constraint"))
+    for variable in checked.of_kind(Kind.FACTOR):
+        errors.append(Diagnostic("E0505", f"factor '{variable.name}' adds to the density, and prior draws cannot "
+                                 "follow it", variable.span, hint="draw from the prior of the model without it"))
     return errors

@@ -23,13 +23,13 @@ from ..syntax import ast
 from .calls import check_calls
 from .collect import collect
 from .guide import check_guide
-from .indices import check_indices
+from .indices import check_indices, known_names
 from .loops import check_loops
 from .model import CheckedModel, Frame, Kind, Piece, Variable
 from .plates import check_plate_reads
 from .ranks import Ranks, check_ranks
 from .scope import resolve
-from .supports import check_supports
+from .supports import bounded_flat, check_supports
 
 __all__ = ["check", "CheckedModel", "Frame", "Kind", "Piece", "Ranks", "Variable"]
 
@@ -78,6 +78,7 @@ def _check_guide_block(program: ast.Program, model: CheckedModel, sink: Diagnost
 
 
 def _warnings(model: CheckedModel) -> list[Diagnostic]:
+    known = known_names(model.variables)
     read = set().union(*(v.parents | v.sizes for v in model.variables.values()))
     if model.guide is not None:
         read |= set().union(*(v.parents | v.sizes for v in model.guide.variables.values()))
@@ -86,7 +87,7 @@ def _warnings(model: CheckedModel) -> list[Diagnostic]:
         if variable.kind is Kind.DATA and variable.name not in read:
             found.append(Diagnostic("W0102", f"data '{variable.name}' is declared but never used",
                                     variable.span, severity="warning"))
-        if variable.kind is Kind.LATENT and any(isinstance(p.stmt, ast.Declare) for p in variable.pieces):
+        if variable.kind is Kind.LATENT and variable.dist is None and not bounded_flat(variable, known):
             found.append(Diagnostic("W0103", f"'{variable.name}' has a flat (improper) prior",
                                     variable.span, hint="it can be fitted, but not drawn from the prior",
                                     severity="warning"))

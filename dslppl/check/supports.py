@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..diagnostics import DiagnosticSink
 from ..library import DISTRIBUTIONS, Support
+from ..syntax import ast
 from .model import Kind, Variable
 
 _CONTINUOUS_SCALAR = {Support.REAL, Support.POSITIVE, Support.UNIT_INTERVAL, Support.INTERVAL,
@@ -58,3 +59,15 @@ def _hint(base: str, support: Support) -> str:
     if support.discrete:
         return f"declare '{'int' if support is not Support.BOOLEAN else 'bool'}' data for counts and categories"
     return f"choose a distribution over {base} values"
+
+
+def bounded_flat(variable: Variable, known: set[str]) -> bool:
+    """A flat prior between two bounds that the data fixes: a proper uniform, which can be drawn.
+
+    ``known`` are the names known once data is bound (`indices.known_names`)."""
+    type_ = variable.type
+    if variable.dist is not None or type_ is None:
+        return False
+    bounds = {b.name.id: b.value for b in type_.bounds}
+    fixed = all(n.id in known for b in bounds.values() for n in ast.walk(b) if isinstance(n, ast.Name))
+    return fixed and (type_.base.id == "probability" or {"lower", "upper"} <= set(bounds))

@@ -106,7 +106,8 @@ def _inverse_cdf(base: Distribution, lower, upper, sample_shape):
 
 
 class ImproperUniform(Distribution):
-    """A flat (improper) prior on ``support``: log-density 0, cannot be sampled."""
+    """A flat prior on ``support``: log-density 0. Only a bounded interval can be sampled
+    (uniformly); any other flat prior is improper."""
 
     arg_constraints: dict = {}
     has_rsample = False
@@ -129,4 +130,13 @@ class ImproperUniform(Distribution):
         return torch.zeros(shape, dtype=value.dtype)
 
     def sample(self, sample_shape=torch.Size()):
-        raise ValueError("a flat (improper) prior cannot be sampled")
+        support = self._support
+        if support is constraints.unit_interval:
+            low, high = 0.0, 1.0
+        elif isinstance(support, constraints.interval):
+            low, high = support.lower_bound, support.upper_bound
+        else:
+            raise ValueError("a flat (improper) prior cannot be sampled")
+        shape = torch.Size(sample_shape) + self.batch_shape + self.event_shape
+        with torch.no_grad():
+            return low + (high - low) * torch.rand(shape, dtype=self._dtype)
