@@ -146,6 +146,7 @@ _KINDS = [
     # --- warnings ----------------------------------------------------------------
     ErrorKind("W0101", "unused data key", "A key in the data that the model does not declare; it is ignored.", ""),
     ErrorKind("W0102", "unused definition", "A data input or deterministic node that nothing reads.", ""),
+    ErrorKind("W0104", "bounds do not truncate observed data", "Bounds declared on observed data are checked against the data, as in Stan; they do not truncate the distribution that observes it.", ""),
     ErrorKind("W0103", "improper prior", "A latent with a flat prior: fine for fitting, but the model cannot be sampled from the prior.", ""),
 ]
 

@@ -33,6 +33,7 @@ COMPATIBLE: dict[str, set[Support]] = {
 def check_supports(variables: dict[str, Variable], sink: DiagnosticSink) -> None:
     for variable in variables.values():
         _check_discrete_latent(variable, sink)
+        _warn_observed_bounds(variable, sink)
         if variable.kind not in (Kind.LATENT, Kind.OBSERVED) or variable.type is None:
             continue
         base = variable.base_type
@@ -53,6 +54,30 @@ def _check_discrete_latent(variable: Variable, sink: DiagnosticSink) -> None:
         sink.error("E0502", f"'{variable.name}' is a discrete latent variable, which inference cannot "
                    "handle yet", variable.span, hint="sum it out with logsumexp (see the mixture example), "
                    "or make it data")
+
+
+# The bounds each continuous support has already: declaring them on observed data narrows nothing.
+_NATURAL = {Support.REAL: set(), Support.REAL_VECTOR: set(), Support.POSITIVE: {("lower", 0)},
+            Support.UNIT_INTERVAL: {("lower", 0), ("upper", 1)}}
+
+
+def _warn_observed_bounds(variable: Variable, sink: DiagnosticSink) -> None:
+    """Bounds declared on observed data are checked against the data, as in Stan; they do
+    not truncate the distribution that observes it. Say so where they are narrower."""
+    if variable.kind is not Kind.OBSERVED or variable.dist is None:
+        return
+    spec = DISTRIBUTIONS.get(variable.dist.func.id)
+    if spec is None or spec.support not in _NATURAL:
+        return
+    declared = {(b.name.id, b.value.value if isinstance(b.value, ast.Number) else None)
+                for b in variable.type.bounds}
+    if variable.base_type in ("positive", "probability"):
+        declared |= {("lower", 0)} | ({("upper", 1)} if variable.base_type == "probability" else set())
+    if declared - _NATURAL[spec.support]:
+        sink.warning("W0104", f"the bounds of observed '{variable.name}' are checked against its data; they do "
+                     f"not truncate {spec.name}, as in Stan", variable.decl.span,
+                     hint="to model truncated data, add its normalising term with a 'factor', or choose a "
+                          "distribution on the bounded support")
 
 
 def _hint(base: str, support: Support) -> str:

@@ -31,3 +31,17 @@ def test_what_prior_draws_cannot_follow_is_a_located_error(text, line, words):
         model.sample_prior(num_samples=2, seed=0)
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.code == "E0505" and diagnostic.span.line == line and words in diagnostic.message
+
+
+def test_bounds_on_observed_data_are_checks_not_truncation_and_check_says_so():
+    """Stan's semantics: y's lower bound validates the data; the likelihood stays Normal's."""
+    text = "model m {\n data N: int\n data y: real<lower=0>[N]\n mu ~ Normal(0, 1)\n y ~ Normal(mu, 1)\n}"
+    model = dslppl.loads(text, "m.ppl")
+    (warning,) = [w for w in model.checked.warnings if w.code == "W0104"]
+    assert warning.span.line == 3
+    y = [0.5, 1.5]
+    untruncated = sum(-0.5 * (v - 0.3) ** 2 - 0.5 * math.log(2 * math.pi) for v in y) \
+        - 0.5 * 0.3 ** 2 - 0.5 * math.log(2 * math.pi)
+    assert float(model.log_joint({"mu": 0.3}, {"N": 2, "y": y})) == pytest.approx(untruncated, rel=1e-12)
+    natural = "model m {\n data N: int\n data y: positive[N]\n mu ~ Normal(0, 1)\n y ~ Gamma(2, exp(mu))\n}"
+    assert not [w for w in dslppl.loads(natural).checked.warnings if w.code == "W0104"]
