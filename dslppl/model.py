@@ -17,20 +17,20 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-import networkx as nx
-import torch
-
-from . import runtime
-from .binding.bind import Compiled, bind
-from .binding.bound import BoundModel
-from .binding.data import load_json, plate_sizes, prepare
-from .codegen.module import generate
+from .codegen.module import Generated, generate
 from .diagnostics import Diagnostic, DslError
 from .driver import front_end
 from .source import Source
 from .syntax import ast
+
+if TYPE_CHECKING:  # torch is imported by the methods that run the model, not by checking it
+    import networkx as nx
+    import torch
+
+    from .binding.bind import Compiled
+    from .binding.bound import BoundModel
 
 Data = Mapping[str, Any] | str | Path | None
 
@@ -44,6 +44,7 @@ class Model:
     def __init__(self, text: str, filename: str | None = None):
         self.text = Source(text, filename)
         self.checked, self.model_graph = front_end(text, filename)
+        self._generated: dict[tuple, Generated] = {}
         self._compiled: dict[tuple, Compiled] = {}
 
     # --- structure ---------------------------------------------------------------
@@ -74,23 +75,41 @@ class Model:
     @property
     def source(self) -> str:
         """The generated Python source of the model's programs (all data observed)."""
-        return self.compiled().generated.source
+        return self.generated().source
+
+    def generated(self, simulated: frozenset[str] = frozenset(), subsampled: frozenset[str] = frozenset()
+                  ) -> Generated:
+        """The generated code for one variant (which observed variables are simulated, which
+        plates subsampled), generated once and cached."""
+        key = (simulated, subsampled)
+        if key not in self._generated:
+            self._generated[key] = generate(self.checked, simulated=simulated, subsampled=subsampled,
+                                            source=self.text)
+        return self._generated[key]
 
     def compiled(self, simulated: frozenset[str] = frozenset(), subsampled: frozenset[str] = frozenset()
                  ) -> Compiled:
         """The generated code for one variant, compiled once and cached."""
+        from .binding.bind import Compiled
+
         key = (simulated, subsampled)
         if key not in self._compiled:
-            generated = generate(self.checked, simulated=simulated, subsampled=subsampled, source=self.text)
-            self._compiled[key] = Compiled.from_generated(generated, self.name)
+            self._compiled[key] = Compiled.from_generated(self.generated(simulated, subsampled), self.name)
         return self._compiled[key]
 
-    def bind(self, data: Data = None, *, dtype: torch.dtype = torch.float64,
+    def bind(self, data: Data = None, *, dtype: torch.dtype | None = None,
              subsample: Mapping[str, int] | None = None, simulate_missing: bool = False) -> BoundModel:
         """Check ``data`` and bind it: the programs inference runs (see `BoundModel`).
 
-        ``data`` is a mapping or a path to a JSON file. With ``simulate_missing``,
-        observed variables whose data is absent are sampled instead."""
+        ``data`` is a mapping or a path to a JSON file. ``dtype`` defaults to
+        ``torch.float64``. With ``simulate_missing``, observed variables whose
+        data is absent are sampled instead."""
+        import torch
+
+        from .binding.bind import bind
+        from .binding.data import prepare
+
+        dtype = torch.float64 if dtype is None else dtype
         subsample = dict(subsample or {})
         self._check_subsample(subsample)
         inputs = prepare(self.checked, _read(data), dtype, self.text, allow_missing_observed=simulate_missing)
@@ -133,23 +152,33 @@ class Model:
 
     def _plate_sizes(self, data: Data) -> dict[str, int]:
         """Plate sizes from the data alone (no code is generated or run)."""
+        from .binding.data import plate_sizes, prepare
+
         return plate_sizes(self.checked, prepare(self.checked, _read(data), source=self.text,
                                                  allow_missing_observed=True))
 
     # --- running --------------------------------------------------------------------
-    def log_joint(self, values: Mapping[str, Any], data: Data = None, *, dtype: torch.dtype = torch.float64
+    def log_joint(self, values: Mapping[str, Any], data: Data = None, *, dtype: torch.dtype | None = None
                   ) -> torch.Tensor:
         """The log joint density at latent ``values`` (constrained), with ``data`` observed."""
+        import torch
+
+        from . import runtime
+
         bound = self.bind(data, dtype=dtype)
-        values = {k: torch.as_tensor(v, dtype=dtype) for k, v in values.items()}
+        values = {k: torch.as_tensor(v, dtype=bound.dtype) for k, v in values.items()}
         return runtime.trace(runtime.condition(bound.model, data=values)).get_trace().log_prob_sum()
 
     def sample_prior(self, data: Data = None, num_samples: int = 1, *, seed: int | None = None,
-                     dtype: torch.dtype = torch.float64) -> dict[str, torch.Tensor]:
+                     dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
         """Draws from the prior (and prior predictive, for observed data left out).
 
         Returns every latent, deterministic and simulated variable, stacked over
         ``num_samples`` draws in the leading dimension."""
+        import torch
+
+        from . import runtime
+
         self._check_drawable()
         bound = self.bind(data, dtype=dtype, simulate_missing=True)
         draws: dict[str, list[torch.Tensor]] = {}
@@ -170,7 +199,7 @@ class Model:
 
     def fit(self, data: Data = None, guide: str | None = None, steps: int = 2000, lr: float = 0.01,
             seed: int | None = None, num_particles: int = 1, subsample: Mapping[str, int] | None = None,
-            progress: bool = True, checkpoint: str | Path | None = None, *, dtype: torch.dtype = torch.float64,
+            progress: bool = True, checkpoint: str | Path | None = None, *, dtype: torch.dtype | None = None,
             **options):
         """Fit the model to ``data`` by variational inference; returns a `Fit`.
 
@@ -189,6 +218,8 @@ def _read(data: Data) -> Mapping[str, Any]:
     if data is None:
         return {}
     if isinstance(data, (str, Path)):
+        from .binding.data import load_json
+
         return load_json(data)
     return data
 
