@@ -57,31 +57,36 @@ def get_parser() -> Lark:
     return _parser
 
 
-def _lark(cache: str | bool) -> Lark:
-    return Lark.open_from_package("dslppl.grammar", "dslppl.lark", ("",), transformer=AstBuilder(),
-                                  cache=cache, **_OPTIONS)
+def _build() -> Lark:
+    return Lark.open_from_package("dslppl.grammar", "dslppl.lark", ("",), transformer=AstBuilder(), **_OPTIONS)
 
 
 def _load_or_build() -> Lark:
     """The parser from tables a previous process saved, else built (and its tables saved).
 
     The file name holds a digest of everything the tables depend on, so a changed
-    grammar or lark never meets old tables. A new file is written under a name of
-    its own and moved into place whole: concurrent processes never read half a
-    file. Without a writable cache directory the parser is built every time."""
+    grammar, lark or Python never meets old tables. A new file is written under a
+    name of its own and moved into place whole, so concurrent processes never read
+    half a file. Without a writable cache directory the parser is built every time."""
     grammar = resources.files("dslppl.grammar").joinpath("dslppl.lark").read_bytes()
     key = hashlib.sha256(grammar + repr((lark_version, sys.version_info[:2], _OPTIONS)).encode())
-    path = cache_dir() / f"parser-{key.hexdigest()[:24]}.lark-cache"
-    if path.is_file():
-        return _lark(str(path))  # lark checks the file's own digest and rebuilds if it does not match
-    if writable_cache_dir() is None:
-        return _lark(False)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    parser = _lark(str(partial))
+    path = cache_dir() / f"parser-{key.hexdigest()[:24]}.lark"
     try:
-        os.replace(partial, path)
-    except OSError:  # lark could not write it; the parser is built all the same
+        with open(path, "rb") as saved:
+            return Lark.load(saved)
+    except FileNotFoundError:
         pass
+    except Exception:  # noqa: BLE001 - a damaged file (any unpickling error) is replaced below
+        pass
+    parser = _build()
+    if writable_cache_dir() is not None:
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(partial, "wb") as out:
+                parser.save(out)
+            os.replace(partial, path)
+        except OSError:
+            partial.unlink(missing_ok=True)
     return parser
 
 
