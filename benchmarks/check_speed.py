@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from pathlib import Path
 from _report import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = "examples/eight_schools.ppl"
+MODEL = str(ROOT / "examples" / "eight_schools.ppl")
 CLI = "import sys; from dslppl.cli import main; sys.exit(main())"  # what the `dslppl` script runs
 TARGET_S = 0.3
 
@@ -41,31 +42,46 @@ def cases(out: Path) -> dict[str, list[str]]:
     }
 
 
-def wall(args: list[str], tree: Path, cache: Path) -> float:
+def timed(args: list[str], tree: Path, cache: Path) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one process."""
     env = dict(os.environ, PYTHONPATH=str(tree), DSLPPL_CACHE_DIR=str(cache))
-    start = time.perf_counter()
-    subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True,
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()  # cwd: `python -c` puts it first on sys.path
+    subprocess.run([sys.executable, *args], cwd=tree, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def medians(args: list[str], tree: Path, cache: Path, repeat: int) -> tuple[float, float]:
+    runs = [timed(args, tree, cache) for _ in range(repeat)]
+    return statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
 
 
 def imports_torch(args: list[str], tree: Path, cache: Path) -> bool:
     env = dict(os.environ, PYTHONPATH=str(tree), DSLPPL_CACHE_DIR=str(cache))
-    run = subprocess.run([sys.executable, "-X", "importtime", *args], cwd=ROOT, env=env, check=True,
+    run = subprocess.run([sys.executable, "-X", "importtime", *args], cwd=tree, env=env, check=True,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    return any(line.rstrip().endswith("| torch") for line in run.stderr.splitlines())
+    return any(line.split("|")[-1].strip() == "torch" for line in run.stderr.splitlines())
 
 
-def measure(tree: Path, repeat: int, out: Path) -> tuple[dict[str, float], float, dict[str, bool]]:
-    """Medians per case, the cold-cache `check`, and whether each case imports torch."""
+Timing = dict[str, tuple[float, float]]
+
+
+def measure(tree: Path, repeat: int, out: Path) -> tuple[Timing, tuple[float, float], dict[str, bool]]:
+    """(wall, cpu) medians per case, the cold-cache `check`, and whether each case imports torch."""
     with tempfile.TemporaryDirectory() as cache_name:
         cache = Path(cache_name)
         commands = cases(out)
-        cold = wall(commands["`dslppl check`"], tree, cache)  # builds and saves the parser tables
-        medians = {name: statistics.median(wall(args, tree, cache) for _ in range(repeat))
-                   for name, args in commands.items()}
+        cold = timed(commands["`dslppl check`"], tree, cache)  # builds and saves the parser tables
+        times = {name: medians(args, tree, cache, repeat) for name, args in commands.items()}
         torch = {name: imports_torch(args, tree, cache) for name, args in commands.items()}
-    return medians, cold, torch
+    return times, cold, torch
+
+
+def cells(times: tuple[float, float], torch: bool) -> list[str]:
+    return [f"{times[0]:.3f} s", f"{times[1]:.3f} s", "yes" if torch else "no"]
 
 
 def main() -> None:
@@ -77,24 +93,22 @@ def main() -> None:
         out = Path(out_name)
         now, cold, torch = measure(ROOT, args.repeat, out)
         before = measure(args.before, args.repeat, out) if args.before else None
-    header = ["command (eight schools)", f"wall, median of {args.repeat}", "imports torch"]
+    header = ["command (eight schools)", f"wall, median of {args.repeat}", "cpu", "imports torch"]
     if before:
-        header += ["before", "before imports torch"]
+        header += ["before: wall", "cpu", "imports torch"]
     rows = []
-    for name, seconds in now.items():
-        row = [name, f"{seconds:.3f} s", "yes" if torch[name] else "no"]
-        if before:
-            row += [f"{before[0][name]:.3f} s", "yes" if before[2][name] else "no"]
-        rows.append(row)
-    cold_row = ["`dslppl check`, empty parser cache (first run)", f"{cold:.3f} s", "no" if not torch["`dslppl check`"] else "yes"]
-    if before:
-        cold_row += [f"{before[1]:.3f} s", "yes" if before[2]["`dslppl check`"] else "no"]
-    rows.append(cold_row)
-    worst = max(now[name] for name in now if name.startswith("`dslppl"))
+    for name in now:
+        then = cells(before[0][name], before[2][name]) if before else []
+        rows.append([name, *cells(now[name], torch[name]), *then])
+    check = "`dslppl check`"
+    rows.append(["`dslppl check`, empty parser cache (first run)", *cells(cold, torch[check]),
+                 *(cells(before[1], before[2][check]) if before else [])])
+    worst = max(now[name][0] for name in now if name.startswith("`dslppl"))
     notes = [f"Target: every `dslppl` command here under {TARGET_S} s; slowest: {worst:.3f} s "
              f"({'met' if worst < TARGET_S else 'not met'}).",
              "Each process is `python -c \"from dslppl.cli import main; ...\"` (what the `dslppl` script "
-             "runs) with a fresh parser cache directory per column; the first run fills it."]
+             "runs) with a fresh parser cache directory per column; the first run fills it. "
+             "cpu: user + system time of the process, less sensitive than wall time to other load."]
     if before:
         notes.append(f"Before: the checkout at `{args.before}`.")
     write_result("check_speed", "Check, render and compile speed: whole process", header, rows, notes)

@@ -19,18 +19,18 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .codegen.module import Generated, generate
 from .diagnostics import Diagnostic, DslError
 from .driver import front_end
 from .source import Source
 from .syntax import ast
 
-if TYPE_CHECKING:  # torch is imported by the methods that run the model, not by checking it
+if TYPE_CHECKING:  # torch and code generation are imported by the methods that need them
     import networkx as nx
     import torch
 
     from .binding.bind import Compiled
     from .binding.bound import BoundModel
+    from .codegen.module import Generated
 
 Data = Mapping[str, Any] | str | Path | None
 
@@ -81,6 +81,8 @@ class Model:
                   ) -> Generated:
         """The generated code for one variant (which observed variables are simulated, which
         plates subsampled), generated once and cached."""
+        from .codegen.module import generate
+
         key = (simulated, subsampled)
         if key not in self._generated:
             self._generated[key] = generate(self.checked, simulated=simulated, subsampled=subsampled,

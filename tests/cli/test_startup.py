@@ -18,9 +18,9 @@ MODEL = ROOT / "examples" / "eight_schools.ppl"
 HEAVY = ("torch", "numpy", "sympy")
 
 
-def run_python(code: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
 
 
