@@ -154,7 +154,8 @@ def _fit(args) -> int:
     model = load(args.model)
     fit = model.fit(args.data, guide=args.guide, steps=args.steps, lr=args.lr, seed=args.seed,
                     subsample=_subsample(args.subsample), progress=not args.no_progress,
-                    checkpoint=args.checkpoint, resume=args.resume, dtype=_dtype(args.dtype))
+                    checkpoint=args.checkpoint, resume=args.resume, dtype=_dtype(args.dtype),
+                    compile=args.compile)
     summary = fit.summary(n=args.num_samples, seed=args.seed if args.seed is not None else 0)
     print(fit.format_summary(summary))
     if args.out:
@@ -226,5 +227,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     fit.add_argument("--no-progress", action="store_true")
     fit.add_argument("--dtype", choices=DTYPES, default="float64")
+    fit.add_argument("--compile", action="store_true",
+                     help="put the SVI step through torch.compile (pays off on long fits)")
     return parser
 
