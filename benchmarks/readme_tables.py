@@ -15,6 +15,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 INTRODUCTIONS = {
     "svi_speed.md": "Per-step SVI time (mean-field guide, Adam, float32, one thread; targets: at least 5x "
                     "Pyro on eight schools and radon, within 1.2x of hand-written torch)",
+    "svi_compile.md": "The same step through `torch.compile` (`fit(..., compile=True)`, `dslppl fit --compile`): "
+                      "faster steps, after a compilation that only long fits repay",
     "time_to_result.md": "Time to result, a whole process from model text to a posterior summary "
                          "(target: at most a third of Pyro's)",
     "compile_speed.md": "Compile time by model size (each stage includes the ones before it)",
