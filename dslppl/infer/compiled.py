@@ -19,6 +19,7 @@ import os
 import time
 import warnings
 import torch
+from torch.distributions import Distribution
 
 from ..cachedir import cache_dir
 from .loop import FusedStep
@@ -33,6 +34,7 @@ def compile_step(step: FusedStep, backend: str = "inductor") -> FusedStep:
     ``backend`` is `torch.compile`'s (``"aot_eager"`` traces and runs the same
     graphs without generating code: quick, for tests)."""
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir() / "torch-compile"))
+    validate = Distribution._validate_args
     step.rsample = torch.compile(step.rsample, backend=backend, dynamic=False)
     step.potential = torch.compile(step.potential, backend=backend, dynamic=False)
     start = time.perf_counter()
@@ -45,4 +47,7 @@ def compile_step(step: FusedStep, backend: str = "inductor") -> FusedStep:
     for leaf in step.leaves:
         leaf.grad = None  # the trial's gradients of the model's own params
     step.compile_seconds = time.perf_counter() - start
+    # Dynamo's first use turns argument validation off for the whole process; the rest
+    # of the process (binding's checks, other fits) keeps the setting it had.
+    Distribution.set_default_validate_args(validate)
     return step

@@ -48,10 +48,12 @@ def test_the_compile_time_is_recorded_and_the_trial_changes_nothing(quick_compil
     phi = family.init_params().requires_grad_(True)
     step = FusedStep(bound, family, phi, [], LeanAdam([phi], lr=0.01), bound.potential)
     before, state = phi.detach().clone(), torch.get_rng_state()
+    validate = torch.distributions.Distribution._validate_args
     compiled.compile_step(step, backend="aot_eager")
     assert step.compile_seconds > 0
     assert torch.equal(phi.detach(), before) and phi.grad is None
     assert torch.equal(torch.get_rng_state(), state)
+    assert torch.distributions.Distribution._validate_args == validate  # torch.compile turns it off
 
 
 def test_a_guide_block_is_not_compiled():
