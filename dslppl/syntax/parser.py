@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pkgutil
 import sys
-from importlib import resources
 
 from lark import Lark, Token
 from lark import __version__ as lark_version
@@ -68,7 +68,7 @@ def _load_or_build() -> Lark:
     grammar, lark or Python never meets old tables. A new file is written under a
     name of its own and moved into place whole, so concurrent processes never read
     half a file. Without a writable cache directory the parser is built every time."""
-    grammar = resources.files("dslppl.grammar").joinpath("dslppl.lark").read_bytes()
+    grammar = pkgutil.get_data("dslppl.grammar", "dslppl.lark")  # lark imports pkgutil anyway
     key = hashlib.sha256(grammar + repr((lark_version, sys.version_info[:2], _OPTIONS)).encode())
     path = cache_dir() / f"parser-{key.hexdigest()[:24]}.lark"
     try:
