@@ -25,7 +25,7 @@ from ..diagnostics import DiagnosticSink, Note
 from ..source import Source
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
-from .model_graph import ModelGraph, PlateInfo
+from .model_graph import ModelGraph, PlateInfo, ordered_after_parents
 from .reads import earlier, reads_of
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def _report_cycles(nodes: dict[str, Variable], edges: list[tuple[str, str]],
                    sizes_of: dict[str, frozenset[str]], sink: DiagnosticSink) -> None:
     dependencies = edges + [(s, name) for name, sizes in sizes_of.items() for s in sizes]
     dependencies += [(name, name) for name, variable in nodes.items() if _reads_itself(variable)]
-    if _acyclic(nodes, dependencies):
+    if ordered_after_parents(list(nodes), dependencies) is not None:
         return
     import networkx as nx  # finding the cycles to report them, for models that have some
 
@@ -120,24 +120,6 @@ def _report_cycles(nodes: dict[str, Variable], edges: list[tuple[str, str]],
                    notes=tuple(Note(f"'{v.name}' is defined here", v.span) for v in variables),
                    hint="'x -> y' means that y's definition reads x; each name must be computable "
                         "from others without going round")
-
-
-def _acyclic(nodes: dict[str, Variable], edges: list[tuple[str, str]]) -> bool:
-    """Whether every node can be ordered after its parents (Kahn's algorithm)."""
-    waiting = dict.fromkeys(nodes, 0)
-    children: dict[str, list[str]] = {name: [] for name in nodes}
-    for parent, child in edges:
-        waiting[child] += 1
-        children[parent].append(child)
-    ready = [name for name, count in waiting.items() if count == 0]
-    done = 0
-    while ready:
-        done += 1
-        for child in children[ready.pop()]:
-            waiting[child] -= 1
-            if waiting[child] == 0:
-                ready.append(child)
-    return done == len(nodes)
 
 
 def _reads_itself(variable: Variable) -> bool:

@@ -7,8 +7,8 @@ renderer and users (``factorization``, ``markov_blanket``, ``d_separated``) read
 ``nodes`` maps each name to the checker's `Variable`, in source order, and
 ``edges`` lists the dependencies; ``dag`` is the same graph as a networkx
 ``DiGraph`` (the `Variable` under ``dag.nodes[name]["var"]``), made on first
-use, so that checking and drawing a model do not import networkx. An edge ``a -> b`` means that ``b``'s
-definition (its distribution, value or type bounds) reads ``a``. Sizes (plate
+use, so that checking and drawing a model do not import networkx. An edge
+``a -> b`` means that ``b``'s definition (its distribution, value or type bounds) reads ``a``. Sizes (plate
 and loop domains, shapes of declared types) are not edges: they are listed by
 `ModelGraph.sizes` and only constrain `ModelGraph.topological_order`.
 
@@ -27,6 +27,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Iterable
 
 from ..check.model import CheckedModel, Kind, Variable
+from ..diagnostics import InternalError
 from ..source import Source, Span
 from ..syntax import ast
 
@@ -159,27 +160,10 @@ class ModelGraph:
         >>> build_graph(_example()).topological_order()
         ['s', 'a', 'b', 'y']
         """
-        children = {name: set(kids) for name, kids in self._children_of.items()}
-        for name, sizes in self.sizes_of.items():
-            for size in sizes:
-                if size in children:
-                    children[size].add(name)
-        waiting = {name: 0 for name in self.nodes}
-        for kids in children.values():
-            for kid in kids:
-                waiting[kid] += 1
-        ready = [self._position[name] for name, count in waiting.items() if count == 0]
-        heapq.heapify(ready)
-        names, order = list(self.nodes), []
-        while ready:
-            name = names[heapq.heappop(ready)]
-            order.append(name)
-            for kid in children[name]:
-                waiting[kid] -= 1
-                if waiting[kid] == 0:
-                    heapq.heappush(ready, self._position[kid])
-        if len(order) != len(names):
-            raise ValueError(f"the graph of '{self.name}' has a cycle")  # build_graph reports cycles first
+        sizes = [(s, name) for name, used in self.sizes_of.items() for s in used if s in self.nodes]
+        order = ordered_after_parents(list(self.nodes), [*self.edges, *sizes])
+        if order is None:
+            raise InternalError(f"the graph of '{self.name}' has a cycle")  # build_graph reports cycles
         return order
 
     # --- probabilistic queries ------------------------------------------------------
@@ -298,6 +282,34 @@ class ModelGraph:
 
 def _names(value: str | Iterable[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
+
+
+def ordered_after_parents(names: list[str], edges: Iterable[tuple[str, str]]) -> list[str] | None:
+    """``names`` with each after its parents (``edges`` are (parent, child)), ties broken by
+    the order of ``names``; None when the edges form a cycle (Kahn's algorithm).
+
+    >>> ordered_after_parents(["a", "b", "c"], [("c", "a")]), ordered_after_parents(["a"], [("a", "a")])
+    (['b', 'c', 'a'], None)
+    """
+    position = {name: i for i, name in enumerate(names)}
+    children: dict[str, set[str]] = {name: set() for name in names}
+    for parent, child in edges:
+        children[parent].add(child)
+    waiting = dict.fromkeys(names, 0)
+    for kids in children.values():
+        for kid in kids:
+            waiting[kid] += 1
+    ready = [position[name] for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        name = names[heapq.heappop(ready)]
+        order.append(name)
+        for kid in children[name]:
+            waiting[kid] -= 1
+            if waiting[kid] == 0:
+                heapq.heappush(ready, position[kid])
+    return order if len(order) == len(names) else None
 
 
 def _reachable(start: str, step: dict[str, list[str]]) -> set[str]:
