@@ -69,15 +69,15 @@ def _load_or_build() -> Lark:
     name of its own and moved into place whole, so concurrent processes never read
     half a file. Without a writable cache directory the parser is built every time."""
     grammar = pkgutil.get_data("dslppl.grammar", "dslppl.lark")  # lark imports pkgutil anyway
-    key = hashlib.sha256(grammar + repr((lark_version, sys.version_info[:2], _OPTIONS)).encode())
+    # The transformer is saved with the tables (its class by reference, its state by value).
+    depends = (lark_version, sys.version_info[:2], _OPTIONS, sorted(vars(AstBuilder()).items()))
+    key = hashlib.sha256(grammar + repr(depends).encode())
     path = cache_dir() / f"parser-{key.hexdigest()[:24]}.lark"
     try:
         with open(path, "rb") as saved:
             return Lark.load(saved)
-    except FileNotFoundError:
-        pass
-    except Exception:  # noqa: BLE001 - a damaged file (any unpickling error) is replaced below
-        pass
+    except Exception:  # noqa: BLE001 - none saved yet, or a damaged file (any unpickling error)
+        pass  # built and saved below
     parser = _build()
     if writable_cache_dir() is not None:
         partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
