@@ -41,9 +41,11 @@ test: setup
 bench: setup
 	$(PY) benchmarks/compile_speed.py
 	$(PY) benchmarks/svi_speed.py
+	$(PY) benchmarks/svi_speed.py --compile
 	$(PY) benchmarks/time_to_result.py
 	$(PY) benchmarks/handler_overhead.py
 	$(PY) benchmarks/render_speed.py
+	$(PY) benchmarks/check_speed.py
 	$(PY) benchmarks/readme_tables.py
 
 clean:

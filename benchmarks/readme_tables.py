@@ -15,11 +15,15 @@ RESULTS = ROOT / "benchmarks" / "results"
 INTRODUCTIONS = {
     "svi_speed.md": "Per-step SVI time (mean-field guide, Adam, float32, one thread; targets: at least 5x "
                     "Pyro on eight schools and radon, within 1.2x of hand-written torch)",
+    "svi_compile.md": "The same step through `torch.compile` (`fit(..., compile=True)`, `dslppl fit --compile`): "
+                      "faster steps, after a compilation that only long fits repay",
     "time_to_result.md": "Time to result, a whole process from model text to a posterior summary "
                          "(target: at most a third of Pyro's)",
     "compile_speed.md": "Compile time by model size (each stage includes the ones before it)",
     "handler_overhead.md": "Handler overhead, one traced run of eight schools",
     "render_speed.md": "From text to a DOT graph, without data and without Graphviz",
+    "check_speed.md": "`dslppl check`, `render` and `compile` as whole processes, which import no torch "
+                      "(target: under 0.3 s each)",
 }
 
 

@@ -13,13 +13,24 @@ each figure is the median over rounds, and ratios are taken within one run.
 
 Run: ``.venv/bin/python benchmarks/svi_speed.py [--threads 1] [--steps 600]``;
 writes ``benchmarks/results/svi_speed.md``.
+
+With ``--compile`` it measures ``fit(..., compile=True)`` instead, on eight
+schools and radon: per-step time with and without, the compilation (first-step
+latency over the eager fit's, in a fresh process with an empty Inductor cache
+and again with the cache the first filled), and the largest difference from
+the eager fit in float64 (losses and parameters after 50 steps); writes
+``benchmarks/results/svi_compile.md``.
 """
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 import warnings
 from dataclasses import dataclass
 from typing import Callable
@@ -103,13 +114,22 @@ def time_steps(step: Callable[[], None], steps: int) -> list[float]:
     return stamps
 
 
-def dslppl_step_ms(source: str, data: dict, steps: int, subsample: dict | None = None) -> float:
-    """Per-step time inside ``Model.fit`` (mean-field normal guide), from its step callback."""
+def timed_fit(source: str, data: dict, steps: int, subsample: dict | None = None, compile: bool = False,
+              dtype: torch.dtype = F32):
+    """The start time, each step's end time and the fit (mean-field normal guide)."""
     model = dslppl.loads(source)
     stamps: list[float] = []
-    model.fit(data, guide="normal", steps=steps, lr=0.01, seed=0, progress=False, dtype=F32,
-              subsample=subsample, callback=lambda step, loss: stamps.append(time.perf_counter()),
-              threads=torch.get_num_threads())
+    start = time.perf_counter()
+    fit = model.fit(data, guide="normal", steps=steps, lr=0.01, seed=0, progress=False, dtype=dtype,
+                    subsample=subsample, callback=lambda step, loss: stamps.append(time.perf_counter()),
+                    threads=torch.get_num_threads(), compile=compile)
+    return start, stamps, fit
+
+
+def dslppl_step_ms(source: str, data: dict, steps: int, subsample: dict | None = None,
+                   compile: bool = False) -> float:
+    """Per-step time inside ``Model.fit``, from its step callback."""
+    _, stamps, _ = timed_fit(source, data, steps, subsample, compile)
     return median_step(stamps, warmup=min(50, len(stamps) // 4))
 
 
@@ -269,14 +289,77 @@ def run(steps: int, repeats: int) -> list[Row]:
     return [rounds(case, systems, repeats) for case, systems in cases.items()]
 
 
+# --- fit(..., compile=True) -----------------------------------------------------------
+
+COMPILED = {"eight schools": (EIGHT_SCHOOLS, eight_schools_data), "radon (N=919, J=85)": (RADON, radon_data)}
+
+
+def compile_seconds(case: str) -> float:
+    """How much later the first step of a compiled fit ends than an eager fit's."""
+    source, data = COMPILED[case][0], COMPILED[case][1]()
+    eager_start, eager, _ = timed_fit(source, data, 2)
+    start, compiled, _ = timed_fit(source, data, 2, compile=True)
+    return (compiled[0] - start) - (eager[0] - eager_start)
+
+
+def compile_seconds_in_new_process(case: str, cache: Path) -> float:
+    code = (f"import sys, torch; sys.path.insert(0, {str(Path(__file__).parent)!r}); import svi_speed; "
+            f"torch.set_num_threads({torch.get_num_threads()}); print(svi_speed.compile_seconds({case!r}))")
+    run = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, TORCHINDUCTOR_CACHE_DIR=str(cache)),
+                         capture_output=True, text=True, check=True)
+    return float(run.stdout.split()[-1])
+
+
+def largest_difference(case: str, steps: int = 50) -> float:
+    """Largest absolute difference between compiled and eager fits in float64: losses, parameters."""
+    source, data = COMPILED[case][0], COMPILED[case][1]()
+    _, _, eager = timed_fit(source, data, steps, dtype=torch.float64)
+    _, _, fast = timed_fit(source, data, steps, compile=True, dtype=torch.float64)
+    gaps = [(torch.tensor(fast.losses) - torch.tensor(eager.losses)).abs().max()]
+    gaps += [(fast.params[name] - value).abs().max() for name, value in eager.params.items()]
+    return float(max(gaps))
+
+
+def compile_main(steps: int, repeats: int, threads: int) -> None:
+    rows = []
+    for case, (source, make_data) in COMPILED.items():
+        with tempfile.TemporaryDirectory() as cache_name:
+            cold = compile_seconds_in_new_process(case, Path(cache_name))
+            warm = compile_seconds_in_new_process(case, Path(cache_name))
+        data = make_data()
+        times: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(repeats):  # alternating, as in `rounds`
+            for compile in times:
+                times[compile].append(dslppl_step_ms(source, data, steps, compile=compile))
+        eager, compiled = statistics.median(times[False]), statistics.median(times[True])
+        gap = largest_difference(case)
+        saved = eager - compiled
+        repaid = f"{cold / (saved / 1e3):,.0f}" if saved > 0 else "never"
+        rows.append([case, f"{eager:.3f}", f"{compiled:.3f}", f"{eager / compiled:.2f}x", f"{cold:.1f} s",
+                     f"{warm:.1f} s", repaid, f"{gap:.1e}"])
+    header = ["case", "eager ms/step", "compiled ms/step", "speed-up", "compile, empty cache",
+              "compile, cached", "steps to repay (empty cache)",
+              "largest difference from eager (float64, 50 steps)"]
+    notes = ["`fit(..., compile=True)`: the family's `rsample` and the model's `potential` through "
+             "`torch.compile` (Inductor); compile time is the first step's latency over the eager fit's, "
+             "in a fresh process, with an empty Inductor cache and then with the cache the first run filled.",
+             "Per-step times as in svi_speed.md (float32, mean-field normal guide, median over alternating rounds)."]
+    write_result("svi_compile", "Compiled SVI step: per-step time and compile time", header, rows, notes,
+                 threads=threads)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     parser.add_argument("--steps", type=int, default=300, help="steps per measurement")
     parser.add_argument("--repeats", type=int, default=5, help="alternating rounds per case")
+    parser.add_argument("--compile", action="store_true", help="measure fit(..., compile=True) instead")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore")
+    if args.compile:
+        compile_main(args.steps, args.repeats, args.threads)
+        return
     rows = run(args.steps, args.repeats)
     header = ["case", "dslppl ms/step", "Pyro ms/step", "hand-written ms/step", "Pyro / dslppl",
               "dslppl / hand-written"]

@@ -19,13 +19,11 @@ import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
-import torch
-
 from .diagnostics import DslError
 from .model import Model, load
 
 GUIDES = ("normal", "mvn", "lowrank", "delta", "laplace", "guide")
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
+DTYPES = ("float64", "float32")  # names in torch; torch is imported by the commands that run a model
 
 
 class UsageError(Exception):
@@ -140,7 +138,7 @@ def _compile(args) -> int:
 def _sample(args) -> int:
     model = load(args.model)
     draws = model.sample_prior(args.data, num_samples=args.num_samples, seed=args.seed,
-                               dtype=DTYPES[args.dtype])
+                               dtype=_dtype(args.dtype))
     payload = {name: value.tolist() for name, value in draws.items()}
     text = json.dumps({"model": model.name, "num_samples": args.num_samples, "draws": payload})
     if args.out:
@@ -157,14 +155,20 @@ def _fit(args) -> int:
     model = load(args.model)
     fit = model.fit(args.data, guide=args.guide, steps=args.steps, lr=args.lr, seed=args.seed,
                     subsample=_subsample(args.subsample), progress=not args.no_progress,
-                    checkpoint=args.checkpoint, resume=args.resume, dtype=DTYPES[args.dtype],
-                    reparam=args.reparam == "auto")
+                    checkpoint=args.checkpoint, resume=args.resume, dtype=_dtype(args.dtype),
+                    compile=args.compile, reparam=args.reparam == "auto")
     summary = fit.summary(n=args.num_samples, seed=args.seed if args.seed is not None else 0)
     print(fit.format_summary(summary))
     if args.out:
         Path(args.out).write_text(json.dumps(fit.to_json(summary), indent=1))
         print(f"wrote {args.out}")
     return 0
+
+
+def _dtype(name: str):
+    import torch
+
+    return getattr(torch, name)
 
 
 def _subsample(pairs: list[str] | None) -> dict[str, int] | None:
@@ -209,7 +213,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("-n", "--num-samples", type=int, default=1)
     sample.add_argument("--seed", type=int)
     sample.add_argument("--out", help="write the draws to this JSON file")
-    sample.add_argument("--dtype", choices=tuple(DTYPES), default="float64")
+    sample.add_argument("--dtype", choices=DTYPES, default="float64")
 
     fit = command("fit", _fit, "fit the model by variational inference and summarize the posterior")
     fit.add_argument("--data", required=True, help="data JSON")
@@ -223,7 +227,9 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--checkpoint", help="save the fit's state here every few hundred steps")
     fit.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     fit.add_argument("--no-progress", action="store_true")
-    fit.add_argument("--dtype", choices=tuple(DTYPES), default="float64")
+    fit.add_argument("--dtype", choices=DTYPES, default="float64")
+    fit.add_argument("--compile", action="store_true",
+                     help="put the SVI step through torch.compile (pays off on long fits)")
     fit.add_argument("--reparam", choices=("auto", "none"), default="auto",
                      help="auto: fit latents whose scale is random non-centred (see dslppl check); "
                           "none: fit the model as written")

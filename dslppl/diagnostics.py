@@ -13,7 +13,6 @@ Internal bugs are `InternalError`, never `DslError`: the CLI tells them apart.
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
@@ -156,6 +155,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     >>> did_you_mean("Normel", ["Normal", "Gamma"])
     "did you mean 'Normal'?"
     """
+    import difflib  # only when there is a mistake to explain
+
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
     if not close and name.lower() in {c.lower(): c for c in candidates}:
         close = [{c.lower(): c for c in candidates}[name.lower()]]

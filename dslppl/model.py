@@ -18,23 +18,22 @@ from __future__ import annotations
 from contextlib import nullcontext
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-import networkx as nx
-import torch
-
-from . import runtime
-from .binding.bind import Compiled, bind
-from .binding.bound import BoundModel
-from .binding.data import load_json, plate_sizes, prepare
-from .binding.variants import draw_problems, simulation_problems, subsample_problems
-from .codegen.module import generate
 from .diagnostics import Diagnostic, DslError
 from .check import CheckedModel, check
 from .driver import front_end
 from .graph import ModelGraph, build_graph
-from .lower import Rewrite, lower, noncentred
+from .lower import Rewrite, noncentred
 from .source import Source
+
+if TYPE_CHECKING:  # torch and code generation are imported by the methods that need them
+    import networkx as nx
+    import torch
+
+    from .binding.bind import Compiled
+    from .binding.bound import BoundModel
+    from .codegen.module import Generated
 
 Data = Mapping[str, Any] | str | Path | None
 
@@ -48,6 +47,7 @@ class Model:
     def __init__(self, text: str, filename: str | None = None):
         self.text = Source(text, filename)
         self.checked, self.model_graph = front_end(text, filename)
+        self._generated: dict[tuple, Generated] = {}
         self._compiled: dict[tuple, Compiled] = {}
         self._rewritten: tuple[CheckedModel, ModelGraph] | None = None
 
@@ -79,16 +79,30 @@ class Model:
     @property
     def source(self) -> str:
         """The generated Python source of the model's programs (all data observed)."""
-        return self.compiled().generated.source
+        return self.generated().source
+
+    def generated(self, simulated: frozenset[str] = frozenset(), subsampled: frozenset[str] = frozenset(),
+                  reparam: bool = False) -> Generated:
+        """The generated code for one variant (which observed variables are simulated, which
+        plates subsampled, whether latents are written non-centred), generated once and cached."""
+        from .codegen.module import generate
+        from .lower import lower
+
+        key = (simulated, subsampled, reparam)
+        if key not in self._generated:
+            checked, graph = self._variant(reparam)
+            self._generated[key] = generate(checked, lower(graph), simulated=simulated, subsampled=subsampled,
+                                            source=self.text)
+        return self._generated[key]
 
     def compiled(self, simulated: frozenset[str] = frozenset(), subsampled: frozenset[str] = frozenset(),
                  reparam: bool = False) -> Compiled:
         """The generated code for one variant, compiled once and cached."""
+        from .binding.bind import Compiled
+
         key = (simulated, subsampled, reparam)
         if key not in self._compiled:
-            checked, graph = self._variant(reparam)
-            generated = generate(checked, lower(graph), simulated=simulated, subsampled=subsampled, source=self.text)
-            self._compiled[key] = Compiled.from_generated(generated, self.name)
+            self._compiled[key] = Compiled.from_generated(self.generated(*key), self.name)
         return self._compiled[key]
 
     @cached_property
@@ -107,15 +121,22 @@ class Model:
             self._rewritten = checked, build_graph(checked, self.text)
         return self._rewritten
 
-    def bind(self, data: Data = None, *, dtype: torch.dtype = torch.float64,
+    def bind(self, data: Data = None, *, dtype: torch.dtype | None = None,
              subsample: Mapping[str, int] | None = None, simulate_missing: bool = False,
              reparam: bool = False) -> BoundModel:
         """Check ``data`` and bind it: the programs inference runs (see `BoundModel`).
 
-        ``data`` is a mapping or a path to a JSON file. With ``simulate_missing``,
-        observed variables whose data is absent are sampled instead. With
-        ``reparam``, the programs are those of the model with its `rewrites` made
-        (same posterior, non-centred latents; as `fit` runs by default)."""
+        ``data`` is a mapping or a path to a JSON file. ``dtype`` defaults to
+        ``torch.float64``. With ``simulate_missing``, observed variables whose
+        data is absent are sampled instead. With ``reparam``, the programs are
+        those of the model with its `rewrites` made (same posterior, non-centred
+        latents; as `fit` runs by default)."""
+        import torch
+
+        from .binding.bind import bind
+        from .binding.data import prepare
+
+        dtype = torch.float64 if dtype is None else dtype
         subsample = dict(subsample or {})
         self._check_subsample(subsample)
         inputs = prepare(self.checked, _read(data), dtype, self.text, allow_missing_observed=simulate_missing)
@@ -125,34 +146,48 @@ class Model:
         return bind(compiled, checked, inputs, dtype=dtype, subsample=subsample, source=self.text)
 
     def _check_simulable(self, missing: list[str]) -> None:
+        from .binding.variants import simulation_problems
+
         errors = simulation_problems(self.checked, missing)
         if errors:
             raise DslError(errors, self.text)
 
     def _check_subsample(self, subsample: Mapping[str, int]) -> None:
+        from .binding.variants import subsample_problems
+
         errors = subsample_problems(self.checked, subsample)
         if errors:
             raise DslError(errors, self.text)
 
     def _plate_sizes(self, data: Data) -> dict[str, int]:
         """Plate sizes from the data alone (no code is generated or run)."""
+        from .binding.data import plate_sizes, prepare
+
         return plate_sizes(self.checked, prepare(self.checked, _read(data), source=self.text,
                                                  allow_missing_observed=True))
 
     # --- running --------------------------------------------------------------------
-    def log_joint(self, values: Mapping[str, Any], data: Data = None, *, dtype: torch.dtype = torch.float64
+    def log_joint(self, values: Mapping[str, Any], data: Data = None, *, dtype: torch.dtype | None = None
                   ) -> torch.Tensor:
         """The log joint density at latent ``values`` (constrained), with ``data`` observed."""
+        import torch
+
+        from . import runtime
+
         bound = self.bind(data, dtype=dtype)
-        values = {k: torch.as_tensor(v, dtype=dtype) for k, v in values.items()}
+        values = {k: torch.as_tensor(v, dtype=bound.dtype) for k, v in values.items()}
         return runtime.trace(runtime.condition(bound.model, data=values)).get_trace().log_prob_sum()
 
     def sample_prior(self, data: Data = None, num_samples: int = 1, *, seed: int | None = None,
-                     dtype: torch.dtype = torch.float64) -> dict[str, torch.Tensor]:
+                     dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
         """Draws from the prior (and prior predictive, for observed data left out).
 
         Returns every latent, deterministic and simulated variable, stacked over
         ``num_samples`` draws in the leading dimension."""
+        import torch
+
+        from . import runtime
+
         self._check_drawable()
         bound = self.bind(data, dtype=dtype, simulate_missing=True)
         draws: dict[str, list[torch.Tensor]] = {}
@@ -165,13 +200,15 @@ class Model:
         return {name: torch.stack(values) for name, values in draws.items()}
 
     def _check_drawable(self) -> None:
+        from .binding.variants import draw_problems
+
         errors = draw_problems(self.checked)
         if errors:
             raise DslError(errors, self.text)
 
     def fit(self, data: Data = None, guide: str | None = None, steps: int = 2000, lr: float = 0.01,
             seed: int | None = None, num_particles: int = 1, subsample: Mapping[str, int] | None = None,
-            progress: bool = True, checkpoint: str | Path | None = None, *, dtype: torch.dtype = torch.float64,
+            progress: bool = True, checkpoint: str | Path | None = None, *, dtype: torch.dtype | None = None,
             reparam: bool = True, **options):
         """Fit the model to ``data`` by variational inference; returns a `Fit`.
 
@@ -191,6 +228,8 @@ def _read(data: Data) -> Mapping[str, Any]:
     if data is None:
         return {}
     if isinstance(data, (str, Path)):
+        from .binding.data import load_json
+
         return load_json(data)
     return data
 

@@ -9,8 +9,6 @@ steps (``x[t - 1]``), never over a range (E0407).
 """
 from __future__ import annotations
 
-import networkx as nx
-
 from ..diagnostics import DiagnosticSink
 from ..syntax import ast
 from .model import Kind, Variable
@@ -19,16 +17,27 @@ from .model import Kind, Variable
 def loop_groups(variables: dict[str, Variable]) -> list[list[Variable]]:
     """Variables grouped so that all arrays built by one loop (or by loops sharing an array)
     form one group, in source order; every other variable is a group of its own."""
-    joined = nx.Graph()
+    leader: dict[str, str] = {}  # union-find over names: a loop joins the arrays it builds
+
+    def find(name: str) -> str:
+        while leader.get(name, name) != name:
+            name = leader[name]
+        return name
+
+    position = {name: i for i, name in enumerate(variables)}
+    first_of_loop: dict[tuple, str] = {}
     for name, variable in variables.items():
-        joined.add_node(name)
         for piece in variable.pieces:
             for loop in piece.loops:
-                joined.add_edge(name, ("loop", loop.index, id(loop.span)))
-    position = {name: i for i, name in enumerate(variables)}
-    groups = [sorted((n for n in c if isinstance(n, str)), key=position.__getitem__)
-              for c in nx.connected_components(joined)]
-    return sorted(([variables[n] for n in group] for group in groups), key=lambda g: position[g[0].name])
+                other = first_of_loop.setdefault((loop.index, id(loop.span)), name)
+                a, b = find(name), find(other)
+                if a != b:
+                    later, earlier = sorted((a, b), key=position.__getitem__, reverse=True)
+                    leader[later] = earlier
+    groups: dict[str, list[Variable]] = {}
+    for name, variable in variables.items():
+        groups.setdefault(find(name), []).append(variable)
+    return list(groups.values())
 
 
 def check_loops(variables: dict[str, Variable], sink: DiagnosticSink) -> None:

@@ -15,8 +15,6 @@ matrix products of scalars (E0503).
 """
 from __future__ import annotations
 
-import networkx as nx
-
 from ..diagnostics import DiagnosticSink
 from ..library import DISTRIBUTIONS, FUNCTIONS
 from ..library.functions import Kind as FnKind
@@ -230,10 +228,19 @@ def check_ranks(variables: dict[str, Variable], sink: DiagnosticSink, outer: Ran
 
 
 def _dependency_order(variables: dict[str, Variable]) -> list[Variable]:
-    graph = nx.DiGraph()
-    graph.add_nodes_from(variables)
-    graph.add_edges_from((p, v.name) for v in variables.values() for p in v.parents if p in variables)
-    try:
-        return [variables[name] for name in nx.topological_sort(graph)]
-    except nx.NetworkXUnfeasible:  # a cycle: the graph stage reports it
+    """Parents before children, generation by generation in source order; source order
+    when there is a cycle (the graph stage reports it)."""
+    waiting = {name: len(set(v.parents) & variables.keys()) for name, v in variables.items()}
+    children: dict[str, list[str]] = {name: [] for name in variables}
+    for variable in variables.values():
+        for parent in set(variable.parents) & variables.keys():
+            children[parent].append(variable.name)
+    order = [name for name, count in waiting.items() if count == 0]
+    for name in order:  # grows while it is read
+        for child in children[name]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                order.append(child)
+    if len(order) != len(variables):
         return list(variables.values())
+    return [variables[name] for name in order]

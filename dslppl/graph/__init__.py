@@ -1,7 +1,7 @@
 """The model graph: structure read from the source, no model run needed.
 
-Stage: graph. Input: a `CheckedModel`. Output: a `ModelGraph` wrapping a
-``networkx.DiGraph`` (one node per variable, edges parent -> child), with
+Stage: graph. Input: a `CheckedModel`. Output: a `ModelGraph`: its nodes and edges (also as a
+``networkx.DiGraph``, one node per variable, edges parent -> child), with
 queries (parents, Markov blanket, d-separation, topological order) and the
 joint factorization as text or LaTeX.
 

@@ -11,14 +11,13 @@ Names read only as sizes (plate and loop domains, type shapes) are not edges.
 >>> from dslppl.check import check
 >>> from dslppl.syntax import parse
 >>> g = build_graph(check(parse("model m { a ~ Normal(0, 1)\\n b = a + 1 }")))
->>> list(g.dag.edges)
-[('a', 'b')]
+>>> g.edges
+(('a', 'b'),)
 """
 from __future__ import annotations
 
 from collections import deque
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..check.steps import step_offset
 from ..check.model import CheckedModel, Kind, Variable
@@ -26,8 +25,11 @@ from ..diagnostics import DiagnosticSink, Note
 from ..source import Source
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
-from .model_graph import ModelGraph, PlateInfo
+from .model_graph import ModelGraph, PlateInfo, ordered_after_parents
 from .reads import earlier, reads_of
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["build_graph"]
 
@@ -61,26 +63,25 @@ def build_graph(checked: CheckedModel, source: Source | None = None) -> ModelGra
 
 
 def _build(checked: CheckedModel, sink: DiagnosticSink, outer: CheckedModel | None = None) -> ModelGraph:
-    dag = nx.DiGraph()
+    nodes: dict[str, Variable] = {}
     if outer is not None:  # a guide reads the model's data: those nodes come first
         read = set().union(*(v.parents | v.sizes for v in checked.variables.values()))
-        for name, variable in outer.variables.items():
-            if name in read and name not in checked.variables:
-                dag.add_node(name, var=variable)
-    for name, variable in checked.variables.items():
-        dag.add_node(name, var=variable)
-    order = {name: i for i, name in enumerate(dag)}
-    sizes_of: dict[str, frozenset[str]] = {}
-    lagged: list[tuple[str, str]] = []
+        nodes.update((name, variable) for name, variable in outer.variables.items()
+                     if name in read and name not in checked.variables)
+    nodes.update(checked.variables)
+    order = {name: i for i, name in enumerate(nodes)}
     names = set(order)
+    sizes_of: dict[str, frozenset[str]] = {}
+    edges: list[tuple[str, str]] = []
+    lagged: list[tuple[str, str]] = []
     for name, variable in checked.variables.items():
-        edges, late, sizes = _dependencies(variable, names)
-        dag.add_edges_from((p, name) for p in sorted(edges, key=order.__getitem__))
+        parents, late, sizes = _dependencies(variable, names)
+        edges += [(p, name) for p in sorted(parents, key=order.__getitem__)]
         lagged += [(p, name) for p in sorted(late, key=order.__getitem__)]
         sizes_of[name] = frozenset(sizes)
-    _report_cycles(dag, sizes_of, sink)
+    _report_cycles(nodes, edges, sizes_of, sink)
     plates, plate_order = _plates(checked)
-    return ModelGraph(checked.name, dag, plates, checked, sizes_of, plate_order, tuple(lagged),
+    return ModelGraph(checked.name, nodes, tuple(edges), plates, checked, sizes_of, plate_order, tuple(lagged),
                       is_guide=outer is not None)
 
 
@@ -97,17 +98,23 @@ def _dependencies(variable: Variable, names: set[str]) -> tuple[set[str], set[st
 
 # --- cycles ---------------------------------------------------------------------
 
-def _report_cycles(dag: nx.DiGraph, sizes_of: dict[str, frozenset[str]], sink: DiagnosticSink) -> None:
-    order = {name: i for i, name in enumerate(dag)}
-    deps = nx.DiGraph(dag)
-    for name, sizes in sizes_of.items():
-        deps.add_edges_from((s, name) for s in sizes)
-    deps.add_edges_from((name, name) for name in dag if _reads_itself(dag.nodes[name]["var"]))
+def _report_cycles(nodes: dict[str, Variable], edges: list[tuple[str, str]],
+                   sizes_of: dict[str, frozenset[str]], sink: DiagnosticSink) -> None:
+    dependencies = edges + [(s, name) for name, sizes in sizes_of.items() for s in sizes]
+    dependencies += [(name, name) for name, variable in nodes.items() if _reads_itself(variable)]
+    if ordered_after_parents(list(nodes), dependencies) is not None:
+        return
+    import networkx as nx  # finding the cycles to report them, for models that have some
+
+    order = {name: i for i, name in enumerate(nodes)}
+    deps = nx.DiGraph()
+    deps.add_nodes_from(nodes)
+    deps.add_edges_from(dependencies)
     components = [c for c in nx.strongly_connected_components(deps)
                   if len(c) > 1 or deps.has_edge(next(iter(c)), next(iter(c)))]
     for component in sorted(components, key=lambda c: min(order[n] for n in c)):
         cycle = _shortest_cycle(deps, component, order)
-        variables = [dag.nodes[n]["var"] for n in cycle]
+        variables = [nodes[n] for n in cycle]
         sink.error("E0601", "definitions form a cycle: " + " -> ".join(cycle + [cycle[0]]),
                    variables[0].span,
                    notes=tuple(Note(f"'{v.name}' is defined here", v.span) for v in variables),

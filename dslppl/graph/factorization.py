@@ -92,7 +92,7 @@ def terms(graph: ModelGraph) -> list[Term]:
 # --- conditioning sets --------------------------------------------------------------
 
 def _conditioning(graph: ModelGraph, variable: Variable, piece: Piece) -> tuple[Read, ...]:
-    out = _expand(graph, reads_of(piece.expressions(), graph.dag), variable.name)
+    out = _expand(graph, reads_of(piece.expressions(), graph.nodes), variable.name)
     whole = {r.name for r in out if r.index is None}
     constant: dict[str, set[str]] = {}
     for read in out:  # beta[0], beta[1], ... read as coefficients: show 'beta'
@@ -137,7 +137,7 @@ def _unfold(graph: ModelGraph, read: Read) -> list[Read]:
         frames = {f.index for f in piece.frames}
         mapping = binding(piece.target, frames, read.index) if read.index and piece.target else {}
         free = frames - set(mapping)
-        for inner in reads_of(piece.expressions(), graph.dag):
+        for inner in reads_of(piece.expressions(), graph.nodes):
             found.append(inner.whole if mentions(inner, free) else substitute(inner, mapping))
     return found
 

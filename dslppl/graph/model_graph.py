@@ -4,9 +4,11 @@ Stage: graph. Input: built by `dslppl.graph.build_graph` from a `CheckedModel`.
 Output: `ModelGraph`, which the code generator (``topological_order``), the
 renderer and users (``factorization``, ``markov_blanket``, ``d_separated``) read.
 
-Nodes hold the checker's `Variable` under ``dag.nodes[name]["var"]``; the
-graph's node order is source order. An edge ``a -> b`` means that ``b``'s
-definition (its distribution, value or type bounds) reads ``a``. Sizes (plate
+``nodes`` maps each name to the checker's `Variable`, in source order, and
+``edges`` lists the dependencies; ``dag`` is the same graph as a networkx
+``DiGraph`` (the `Variable` under ``dag.nodes[name]["var"]``), made on first
+use, so that checking and drawing a model do not import networkx. An edge
+``a -> b`` means that ``b``'s definition (its distribution, value or type bounds) reads ``a``. Sizes (plate
 and loop domains, shapes of declared types) are not edges: they are listed by
 `ModelGraph.sizes` and only constrain `ModelGraph.topological_order`.
 
@@ -15,19 +17,22 @@ both ways (GARCH: ``sigma[t]`` reads ``y[t - 1]``, ``y[t]`` reads ``sigma[t]``).
 Such a lagged read is the loop's sequential structure, not an edge between
 variables (the checker's ``Variable.lagged``): it is listed in
 ``ModelGraph.lagged``, which `parents`, `children` and `markov_blanket` include,
-while `topological_order`, `ancestors` and `d_separated` use ``dag`` only.
+while `topological_order`, `ancestors` and `d_separated` use ``edges`` only.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Iterable
 
 from ..check.model import CheckedModel, Kind, Variable
+from ..diagnostics import InternalError
 from ..source import Source, Span
 from ..syntax import ast
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: Kinds whose values are fixed when the model runs: never random, always "given".
 CONSTANT = (Kind.DATA, Kind.PARAM)
@@ -60,7 +65,7 @@ class PlateInfo:
 class ModelGraph:
     """A model's dependency graph, its plates, and (when the file has one) the guide's graph.
 
-    A built graph is read-only: queries cache the source order of ``dag``'s nodes.
+    A built graph is read-only: queries cache the source order of its nodes.
 
     >>> from dslppl.graph import build_graph
     >>> g = build_graph(_example())
@@ -69,7 +74,8 @@ class ModelGraph:
     """
 
     name: str
-    dag: nx.DiGraph
+    nodes: dict[str, Variable]                   # source order
+    edges: tuple[tuple[str, str], ...]           # (parent, child): the child's definition reads the parent
     plates: dict[str, PlateInfo]
     checked: CheckedModel = field(repr=False)
     sizes_of: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
@@ -79,16 +85,32 @@ class ModelGraph:
     is_guide: bool = False
     source: Source | None = field(default=None, repr=False)
 
+    @cached_property
+    def dag(self) -> nx.DiGraph:
+        """The graph as a networkx ``DiGraph``: nodes in source order, each `Variable` under
+        ``dag.nodes[name]["var"]``.
+
+        >>> from dslppl.graph import build_graph
+        >>> sorted(build_graph(_example()).dag.predecessors("y"))
+        ['a', 'b', 's']
+        """
+        import networkx as nx
+
+        dag = nx.DiGraph()
+        dag.add_nodes_from((name, {"var": variable}) for name, variable in self.nodes.items())
+        dag.add_edges_from(self.edges)
+        return dag
+
     # --- nodes ------------------------------------------------------------------
     def variable(self, name: str) -> Variable:
         """The checker's `Variable` behind node ``name``."""
         self._known(name)
-        return self.dag.nodes[name]["var"]
+        return self.nodes[name]
 
     @property
     def variables(self) -> dict[str, Variable]:
         """Every node's `Variable`, in source order."""
-        return {name: data["var"] for name, data in self.dag.nodes(data=True)}
+        return dict(self.nodes)
 
     def kind(self, name: str) -> Kind:
         return self.variable(name).kind
@@ -123,12 +145,12 @@ class ModelGraph:
         (['s', 'a', 'b'], ['y', 'a'])
         """
         self._known(name)
-        return self._ordered(nx.ancestors(self.dag, name))
+        return self._ordered(_reachable(name, self._parents_of))
 
     def descendants(self, name: str) -> list[str]:
         """Every name that depends on ``name``, in source order."""
         self._known(name)
-        return self._ordered(nx.descendants(self.dag, name))
+        return self._ordered(_reachable(name, self._children_of))
 
     def topological_order(self) -> list[str]:
         """All names, each after everything it reads and every size it uses;
@@ -138,16 +160,17 @@ class ModelGraph:
         >>> build_graph(_example()).topological_order()
         ['s', 'a', 'b', 'y']
         """
-        return list(nx.lexicographical_topological_sort(self.dependencies, key=self._position.__getitem__))
+        order = ordered_after_parents(list(self.nodes), self.dependencies)
+        if order is None:
+            raise InternalError(f"the graph of '{self.name}' has a cycle")  # build_graph reports cycles
+        return order
 
     @cached_property
-    def dependencies(self) -> nx.DiGraph:
-        """``dag`` plus an edge from every size to the names it sizes: what must be
-        computed before what (the one dependency order every later stage follows). Read-only."""
-        constraints = nx.DiGraph(self.dag)
-        for name, sizes in self.sizes_of.items():
-            constraints.add_edges_from((s, name) for s in sizes if s in self._position)
-        return constraints
+    def dependencies(self) -> tuple[tuple[str, str], ...]:
+        """What must be computed before what: every edge, and every size before the names it
+        sizes (the one dependency order `topological_order` and lowering follow)."""
+        sizes = [(s, name) for name, used in self.sizes_of.items() for s in used if s in self.nodes]
+        return (*self.edges, *sizes)
 
     # --- probabilistic queries ------------------------------------------------------
     def stochastic_parents(self, name: str) -> list[str]:
@@ -232,20 +255,34 @@ class ModelGraph:
         return found
 
     def _predecessors(self, name: str) -> list[str]:
-        return [*self.dag.predecessors(name), *(p for p, c in self.lagged if c == name)]
+        return [*self._parents_of[name], *(p for p, c in self.lagged if c == name)]
 
     def _successors(self, name: str) -> list[str]:
-        return [*self.dag.successors(name), *(c for p, c in self.lagged if p == name)]
+        return [*self._children_of[name], *(c for p, c in self.lagged if p == name)]
+
+    @cached_property
+    def _parents_of(self) -> dict[str, list[str]]:
+        parents: dict[str, list[str]] = {name: [] for name in self.nodes}
+        for parent, child in self.edges:
+            parents[child].append(parent)
+        return parents
+
+    @cached_property
+    def _children_of(self) -> dict[str, list[str]]:
+        children: dict[str, list[str]] = {name: [] for name in self.nodes}
+        for parent, child in self.edges:
+            children[parent].append(child)
+        return children
 
     @cached_property
     def _position(self) -> dict[str, int]:
-        return {name: i for i, name in enumerate(self.dag)}
+        return {name: i for i, name in enumerate(self.nodes)}
 
     def _ordered(self, names: Iterable[str]) -> list[str]:
         return sorted(set(names), key=self._position.__getitem__)
 
     def _known(self, name: str) -> None:
-        if name not in self.dag:
+        if name not in self.nodes:
             raise KeyError(f"'{name}' is not a variable of {'guide' if self.is_guide else 'model'} '{self.name}'")
 
 
@@ -253,7 +290,49 @@ def _names(value: str | Iterable[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def ordered_after_parents(names: list[str], edges: Iterable[tuple[str, str]]) -> list[str] | None:
+    """``names`` with each after its parents (``edges`` are (parent, child)), ties broken by
+    the order of ``names``; None when the edges form a cycle (Kahn's algorithm).
+
+    >>> ordered_after_parents(["a", "b", "c"], [("c", "a")]), ordered_after_parents(["a"], [("a", "a")])
+    (['b', 'c', 'a'], None)
+    """
+    position = {name: i for i, name in enumerate(names)}
+    children: dict[str, set[str]] = {name: set() for name in names}
+    for parent, child in edges:
+        children[parent].add(child)
+    waiting = dict.fromkeys(names, 0)
+    for kids in children.values():
+        for kid in kids:
+            waiting[kid] += 1
+    ready = [position[name] for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        name = names[heapq.heappop(ready)]
+        order.append(name)
+        for kid in children[name]:
+            waiting[kid] -= 1
+            if waiting[kid] == 0:
+                heapq.heappush(ready, position[kid])
+    return order if len(order) == len(names) else None
+
+
+def _reachable(start: str, step: dict[str, list[str]]) -> set[str]:
+    """Every name reached from ``start`` by one or more steps."""
+    found: set[str] = set()
+    frontier = list(step[start])
+    while frontier:
+        name = frontier.pop()
+        if name not in found:
+            found.add(name)
+            frontier.extend(step[name])
+    return found
+
+
 def _is_d_separator(dag: nx.DiGraph, xs: set[str], ys: set[str], given: set[str]) -> bool:
+    import networkx as nx
+
     # networkx 3.3 renamed d_separated to is_d_separator; support both.
     test = getattr(nx, "is_d_separator", None) or getattr(nx, "d_separated")
     return test(dag, xs, ys, given)

@@ -59,7 +59,8 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 500,
         resume: bool = True, clip_norm: float | None = None, rank: int | None = None,
         init_scale: float = 0.1, vectorize_particles: bool = False,
-        callback: Callable[[int, float], None] | None = None, threads: int | None = None) -> Fit:
+        callback: Callable[[int, float], None] | None = None, threads: int | None = None,
+        compile: bool = False) -> Fit:
     """Fit ``bound`` with ``guide`` (one of :data:`GUIDES`); see the module docstring.
 
     ``steps`` is the most SVI steps (fewer when the loss plateaus early);
@@ -73,8 +74,9 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
     plate (the programs must broadcast over it); ``callback(step, loss)``
     runs after every step; ``threads`` sets torch's intra-op threads during
     the fit (default: 1 when the data is small, where the thread pool costs
-    more than it saves; otherwise torch's setting). A non-finite loss raises
-    :class:`NonFiniteLoss`.
+    more than it saves; otherwise torch's setting); ``compile`` puts an
+    automatic guide's step through ``torch.compile`` (see
+    ``dslppl.infer.compiled``). A non-finite loss raises :class:`NonFiniteLoss`.
 
     >>> import torch
     >>> from torch.distributions import Normal
@@ -94,6 +96,8 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
     if guide == "guide" and bound.guide is None:
         raise ValueError(f"model {bound.name!r} has no guide block; use an automatic guide "
                          f"({', '.join(GUIDES[:-1])})")
+    if compile and guide == "guide":
+        raise ValueError("compile=True compiles the step of an automatic guide, not of a guide block")
     if seed is not None:
         torch.manual_seed(seed)
     config = {"model": bound.name, "guide": guide, "steps": steps, "lr": lr, "seed": seed,
@@ -101,7 +105,7 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
               "rank": rank, "init_scale": init_scale}
     saved = load_checkpoint(checkpoint, config) if checkpoint is not None and resume else None
     run = _Run(bound, guide, config, steps, lr, num_particles, clip_norm, progress,
-               checkpoint, checkpoint_every, callback)
+               checkpoint, checkpoint_every, callback, compile)
     with use_threads(auto_threads(bound) if threads is None else threads):
         if guide == "guide":
             return run.program(saved, vectorize_particles)
@@ -112,11 +116,12 @@ class _Run:
     """One call of :func:`fit`: its settings, and the two ways to carry it out."""
 
     def __init__(self, bound, kind, config, steps, lr, num_particles, clip_norm, progress,
-                 checkpoint, checkpoint_every, callback) -> None:
+                 checkpoint, checkpoint_every, callback, compile=False) -> None:
         self.bound, self.kind, self.config = bound, kind, config
         self.steps, self.lr, self.num_particles, self.clip_norm = steps, lr, num_particles, clip_norm
         self.progress = f"{bound.name} [{kind}]" if progress else False
         self.checkpoint, self.checkpoint_every, self.callback = checkpoint, checkpoint_every, callback
+        self.compile = compile
         self.store = ParamStore()  # the fit's own params: the global store is left alone
 
     # --- automatic guides: the fused path -------------------------------------------
@@ -138,6 +143,10 @@ class _Run:
         optimizer = LeanAdam([phi, *extra], lr=self.lr)
         step = FusedStep(bound, family, phi, extra, optimizer, potential, self.num_particles,
                          self.clip_norm, params=self._param_values)
+        if self.compile:
+            from .compiled import compile_step
+
+            step = compile_step(step)
         trainer = self._trainer(step, {"family": family.state(),
                                        "map": None if info is None else vars(info)})
         if saved is not None:

@@ -1,12 +1,12 @@
-"""The distributions a model may name after `~` (LANGUAGE.md §8), as a typed table.
+"""The distributions a model may name after `~` (LANGUAGE.md §8), as a table of plain data.
 
 Each entry says how the name maps to a `torch.distributions` class: positional
 parameters in torch's order, keyword names as torch spells them, groups of
 alternatives of which exactly one is given (``probs=`` or ``logits=``), the
 rank of each parameter's own event (a `MultivariateNormal` ``loc`` is a
 vector), the support (for the checker's type clashes) and the event rank of a
-draw. The checker validates calls against this table; the code generator
-builds torch objects from it.
+draw. The checker validates calls against this table without importing torch;
+binding asks an entry for its torch class (``factory``), imported then.
 
 >>> DISTRIBUTIONS["Normal"].params
 ('loc', 'scale')
@@ -19,8 +19,6 @@ import inspect
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable
-
-import torch.distributions as D
 
 
 class Support(Enum):
@@ -54,7 +52,6 @@ class DistributionSpec:
     """How one distribution name is called and what it produces."""
 
     name: str
-    factory: Callable[..., D.Distribution]
     params: tuple[str, ...]                      # every parameter, torch's positional order
     required: tuple[str, ...] = ()               # must be given (positionally or by keyword)
     alternatives: tuple[tuple[str, ...], ...] = ()  # exactly one of each group
@@ -63,6 +60,16 @@ class DistributionSpec:
     event_rank: int = 0
     positional: tuple[str, ...] | None = None    # parameters that may be given positionally
     int_params: tuple[str, ...] = ()             # sizes torch takes as Python ints, not tensors
+    cls: Callable | None = field(default=None, repr=False)  # a registered class; None: torch's of `name`
+
+    @property
+    def factory(self) -> Callable:
+        """The class that builds the distribution: the registered one, or ``torch.distributions.<name>``."""
+        if self.cls is not None:
+            return self.cls
+        import torch.distributions
+
+        return getattr(torch.distributions, self.name)
 
     @property
     def discrete(self) -> bool:
@@ -72,85 +79,97 @@ class DistributionSpec:
         return self.params if self.positional is None else self.positional
 
 
-def _spec(name: str, cls, support: Support, *, alternatives=(), event_rank=0,
-          param_event_rank=None, optional=(), positional=None, int_params=()) -> DistributionSpec:
-    params = tuple(p for p in inspect.signature(cls.__init__).parameters
-                   if p not in ("self", "validate_args"))
+def _spec(name: str, params: tuple[str, ...], support: Support, *, alternatives=(), event_rank=0,
+          param_event_rank=None, optional=(), positional=None, int_params=(), cls=None) -> DistributionSpec:
     in_groups = {p for group in alternatives for p in group}
     required = tuple(p for p in params if p not in in_groups and p not in optional)
-    return DistributionSpec(name, cls, params, required, tuple(alternatives),
-                            dict(param_event_rank or {}), support, event_rank, positional, int_params)
+    return DistributionSpec(name, tuple(params), required, tuple(alternatives), dict(param_event_rank or {}),
+                            support, event_rank, positional, int_params, cls)
 
 
 _PROBS_LOGITS = (("probs", "logits"),)
+_LOC_SCALE = ("loc", "scale")
+_COUNT_PROBS = ("total_count", "probs", "logits")
 
-DISTRIBUTIONS: dict[str, DistributionSpec] = {
-    spec.name: spec
-    for spec in [
-        _spec("Normal", D.Normal, Support.REAL),
-        _spec("HalfNormal", D.HalfNormal, Support.POSITIVE),
-        _spec("Cauchy", D.Cauchy, Support.REAL),
-        _spec("HalfCauchy", D.HalfCauchy, Support.POSITIVE),
-        _spec("StudentT", D.StudentT, Support.REAL, optional=("loc", "scale")),
-        _spec("LogNormal", D.LogNormal, Support.POSITIVE),
-        _spec("Gamma", D.Gamma, Support.POSITIVE),
-        _spec("InverseGamma", D.InverseGamma, Support.POSITIVE),
-        _spec("Exponential", D.Exponential, Support.POSITIVE),
-        _spec("Beta", D.Beta, Support.UNIT_INTERVAL),
-        _spec("Uniform", D.Uniform, Support.INTERVAL),
-        _spec("Laplace", D.Laplace, Support.REAL),
-        _spec("Gumbel", D.Gumbel, Support.REAL),
-        _spec("Weibull", D.Weibull, Support.POSITIVE),
-        _spec("VonMises", D.VonMises, Support.REAL),
-        _spec("Bernoulli", D.Bernoulli, Support.BOOLEAN, alternatives=_PROBS_LOGITS,
-              positional=("probs",)),
-        _spec("Binomial", D.Binomial, Support.BOUNDED_COUNT, alternatives=_PROBS_LOGITS,
-              positional=("total_count", "probs")),
-        _spec("Poisson", D.Poisson, Support.COUNT),
-        _spec("Geometric", D.Geometric, Support.COUNT, alternatives=_PROBS_LOGITS,
-              positional=("probs",)),
-        _spec("NegativeBinomial", D.NegativeBinomial, Support.COUNT,
-              alternatives=_PROBS_LOGITS, positional=("total_count", "probs")),
-        _spec("Categorical", D.Categorical, Support.CATEGORY, alternatives=_PROBS_LOGITS,
-              param_event_rank={"probs": 1, "logits": 1}, positional=("probs",)),
-        _spec("Multinomial", D.Multinomial, Support.COUNT_VECTOR, alternatives=_PROBS_LOGITS,
-              param_event_rank={"probs": 1, "logits": 1}, event_rank=1,
-              positional=("total_count", "probs"), int_params=("total_count",)),
-        _spec("Dirichlet", D.Dirichlet, Support.SIMPLEX, event_rank=1,
-              param_event_rank={"concentration": 1}),
-        _spec("MultivariateNormal", D.MultivariateNormal, Support.REAL_VECTOR, event_rank=1,
-              alternatives=(("covariance_matrix", "precision_matrix", "scale_tril"),),
-              param_event_rank={"loc": 1, "covariance_matrix": 2, "precision_matrix": 2,
-                                "scale_tril": 2},
-              positional=("loc", "covariance_matrix")),
-        _spec("LKJCholesky", D.LKJCholesky, Support.CORR_CHOLESKY, event_rank=2,
-              optional=("concentration",), int_params=("dim",)),
-    ]
-}
+# Parameters are those of each torch class's __init__, in order (a test compares them).
+_BUILTIN = [
+    _spec("Normal", _LOC_SCALE, Support.REAL),
+    _spec("HalfNormal", ("scale",), Support.POSITIVE),
+    _spec("Cauchy", _LOC_SCALE, Support.REAL),
+    _spec("HalfCauchy", ("scale",), Support.POSITIVE),
+    _spec("StudentT", ("df", "loc", "scale"), Support.REAL, optional=("loc", "scale")),
+    _spec("LogNormal", _LOC_SCALE, Support.POSITIVE),
+    _spec("Gamma", ("concentration", "rate"), Support.POSITIVE),
+    _spec("InverseGamma", ("concentration", "rate"), Support.POSITIVE),
+    _spec("Exponential", ("rate",), Support.POSITIVE),
+    _spec("Beta", ("concentration1", "concentration0"), Support.UNIT_INTERVAL),
+    _spec("Uniform", ("low", "high"), Support.INTERVAL),
+    _spec("Laplace", _LOC_SCALE, Support.REAL),
+    _spec("Gumbel", _LOC_SCALE, Support.REAL),
+    _spec("Weibull", ("scale", "concentration"), Support.POSITIVE),
+    _spec("VonMises", ("loc", "concentration"), Support.REAL),
+    _spec("Bernoulli", ("probs", "logits"), Support.BOOLEAN, alternatives=_PROBS_LOGITS,
+          positional=("probs",)),
+    _spec("Binomial", _COUNT_PROBS, Support.BOUNDED_COUNT, alternatives=_PROBS_LOGITS,
+          positional=("total_count", "probs")),
+    _spec("Poisson", ("rate",), Support.COUNT),
+    _spec("Geometric", ("probs", "logits"), Support.COUNT, alternatives=_PROBS_LOGITS,
+          positional=("probs",)),
+    _spec("NegativeBinomial", _COUNT_PROBS, Support.COUNT, alternatives=_PROBS_LOGITS,
+          positional=("total_count", "probs")),
+    _spec("Categorical", ("probs", "logits"), Support.CATEGORY, alternatives=_PROBS_LOGITS,
+          param_event_rank={"probs": 1, "logits": 1}, positional=("probs",)),
+    _spec("Multinomial", _COUNT_PROBS, Support.COUNT_VECTOR, alternatives=_PROBS_LOGITS,
+          param_event_rank={"probs": 1, "logits": 1}, event_rank=1,
+          positional=("total_count", "probs"), int_params=("total_count",)),
+    _spec("Dirichlet", ("concentration",), Support.SIMPLEX, event_rank=1,
+          param_event_rank={"concentration": 1}),
+    _spec("MultivariateNormal", ("loc", "covariance_matrix", "precision_matrix", "scale_tril"),
+          Support.REAL_VECTOR, event_rank=1,
+          alternatives=(("covariance_matrix", "precision_matrix", "scale_tril"),),
+          param_event_rank={"loc": 1, "covariance_matrix": 2, "precision_matrix": 2, "scale_tril": 2},
+          positional=("loc", "covariance_matrix")),
+    _spec("LKJCholesky", ("dim", "concentration"), Support.CORR_CHOLESKY, event_rank=2,
+          optional=("concentration",), int_params=("dim",)),
+]
+BUILTIN_DISTRIBUTIONS: dict[str, DistributionSpec] = {spec.name: spec for spec in _BUILTIN}
+DISTRIBUTIONS: dict[str, DistributionSpec] = dict(BUILTIN_DISTRIBUTIONS)
 
 
-def register_distribution(name: str, cls: type[D.Distribution], *, support: Support = Support.REAL,
+def register_distribution(name: str, cls: type, *, support: Support = Support.REAL,
                           event_rank: int = 0, param_event_rank: dict[str, int] | None = None,
-                          alternatives: tuple[tuple[str, ...], ...] = ()) -> DistributionSpec:
+                          alternatives: tuple[tuple[str, ...], ...] = (), replace: bool = False
+                          ) -> DistributionSpec:
     """Make a `torch.distributions.Distribution` subclass available to models by ``name``.
 
     Parameters and their order are read from ``cls.__init__``; parameters with
-    a default value are optional.
+    a default value are optional. A built-in distribution is replaced only with
+    ``replace=True`` (`unregister_distribution` brings it back).
 
     >>> import torch.distributions as D
     >>> spec = register_distribution("MyNormal", D.Normal)
     >>> spec.params, spec.required
     (('loc', 'scale'), ('loc', 'scale'))
     >>> unregister_distribution("MyNormal")
+    >>> register_distribution("Normal", D.Cauchy)
+    Traceback (most recent call last):
+    ...
+    ValueError: 'Normal' is a built-in distribution: pass replace=True to replace it
     """
-    signature = inspect.signature(cls.__init__).parameters
+    if name in BUILTIN_DISTRIBUTIONS and not replace:
+        raise ValueError(f"'{name}' is a built-in distribution: pass replace=True to replace it")
+    signature = {p: v for p, v in inspect.signature(cls.__init__).parameters.items()
+                 if p not in ("self", "validate_args")}
     optional = tuple(p for p, v in signature.items() if v.default is not inspect.Parameter.empty)
-    spec = _spec(name, cls, support, alternatives=alternatives, event_rank=event_rank,
-                 param_event_rank=param_event_rank, optional=optional)
+    spec = _spec(name, tuple(signature), support, alternatives=alternatives, event_rank=event_rank,
+                 param_event_rank=param_event_rank, optional=optional, cls=cls)
     DISTRIBUTIONS[name] = spec
     return spec
 
 
 def unregister_distribution(name: str) -> None:
-    """Remove a distribution added by `register_distribution`."""
-    DISTRIBUTIONS.pop(name, None)
+    """Remove a distribution added by `register_distribution` (a replaced built-in comes back)."""
+    if name in BUILTIN_DISTRIBUTIONS:
+        DISTRIBUTIONS[name] = BUILTIN_DISTRIBUTIONS[name]
+    else:
+        DISTRIBUTIONS.pop(name, None)

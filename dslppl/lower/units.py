@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
-
 from ..check.loops import loop_groups
 from ..check.model import Variable
+from ..diagnostics import InternalError
 from ..graph import ModelGraph
+from ..graph.model_graph import ordered_after_parents
 
 
 @dataclass(frozen=True)
@@ -47,25 +47,22 @@ def _ordered(graph: ModelGraph) -> tuple[Unit, ...]:
     """Units in a topological order of the graph's dependencies (sizes included), each loop
     unit contracted to one node; ties broken by source order, so code follows the file."""
     own = graph.checked.variables
-    position = {name: i for i, name in enumerate(own)}
-    groups = [[v.name for v in group] for group in loop_groups(own)]
+    groups = [[v.name for v in group] for group in loop_groups(own)]  # in source order
     unit_of = {name: i for i, group in enumerate(groups) for name in group}
-    dependencies = graph.dependencies
-    contracted = nx.DiGraph()
-    contracted.add_nodes_from(range(len(groups)))
-    contracted.add_edges_from((unit_of[a], unit_of[b]) for a, b in dependencies.edges
-                              if a in unit_of and b in unit_of and unit_of[a] != unit_of[b])
-    first = [position[group[0]] for group in groups]
-    order = nx.lexicographical_topological_sort(contracted, key=first.__getitem__)
-    return tuple(_unit([own[n] for n in groups[i]], dependencies) for i in order)
+    edges = {(unit_of[a], unit_of[b]) for a, b in graph.dependencies
+             if a in unit_of and b in unit_of and unit_of[a] != unit_of[b]}
+    order = ordered_after_parents(list(range(len(groups))), edges)
+    if order is None:
+        raise InternalError(f"the units of '{graph.name}' depend on each other in a cycle")
+    return tuple(_unit([own[n] for n in groups[i]], graph.dependencies) for i in order)
 
 
-def _unit(variables: list[Variable], dependencies: nx.DiGraph) -> Unit:
+def _unit(variables: list[Variable], dependencies: tuple[tuple[str, str], ...]) -> Unit:
     if len(variables) == 1 and not variables[0].sequential:
         return Unit(tuple(variables))
-    names = [v.name for v in variables]
-    position = {name: i for i, name in enumerate(names)}
-    same_step = dependencies.subgraph(names)  # lagged reads are not edges
     by_name = {v.name: v for v in variables}
-    ordered = nx.lexicographical_topological_sort(same_step, key=position.__getitem__)
+    same_step = [(a, b) for a, b in dependencies if a in by_name and b in by_name]  # lagged reads are no edges
+    ordered = ordered_after_parents(list(by_name), same_step)
+    if ordered is None:
+        raise InternalError(f"the arrays of one loop depend on each other in a cycle: {', '.join(by_name)}")
     return Unit(tuple(by_name[n] for n in ordered), loop=True)

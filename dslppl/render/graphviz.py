@@ -118,7 +118,7 @@ class _Canvas:
 
 
 def _draw(dot: graphviz.Digraph, graph: ModelGraph, canvas: _Canvas) -> None:
-    shown = [n for n in graph.dag if not _size_only(graph, n)]
+    shown = [n for n in graph.nodes if not _size_only(graph, n)]
     paths = {n: _placement(graph, n) for n in shown}
     names = _cluster_names(paths.values(), canvas.clusters)
     _emit(dot, graph, canvas, shown, paths, names, ())

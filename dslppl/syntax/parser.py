@@ -12,14 +12,24 @@ holds one model block and at most one guide block after it (`_program`), which
 gives misplaced blocks their own message (E0107).
 
 Lark's exceptions become diagnostics in `dslppl.syntax.messages`.
+
+Building the LALR tables takes a few tenths of a second, so the first process
+saves them in the user cache directory (`dslppl.cachedir`) and later ones load
+them. The grammar's strictness (no conflicts, no colliding terminals) is a test
+(tests/syntax), not a check on every start.
 """
 from __future__ import annotations
 
-import importlib.util
+import hashlib
+import os
+import pkgutil
+import sys
 
 from lark import Lark, Token
+from lark import __version__ as lark_version
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 
+from ..cachedir import cache_dir, writable_cache_dir
 from ..diagnostics import Diagnostic, DslError, Note
 from ..gcpause import collector_paused
 from ..source import Source, Span
@@ -29,32 +39,55 @@ from .messages import diagnose, end_span
 from .precedence import ExpressionError
 from .to_ast import AstBuilder, set_current_file
 
-_parser: Lark | None = None  # built on first use: loading the grammar takes ~0.1 s
+_parser: Lark | None = None  # made on first use
+
+# Positions come from tokens (lark passes no meta to inline callbacks).
+_OPTIONS = dict(parser="lalr", lexer=DslLexer, maybe_placeholders=False, propagate_positions=False)
 
 
 def get_parser() -> Lark:
-    """The LALR parser (lark), built once; `parse` is the way to use it.
+    """The LALR parser (lark), made once per process; `parse` is the way to use it.
 
     >>> sorted(t.name for t in get_parser().terminals)[:4]
     ['AND', 'AT', 'CARET', 'COLON']
     """
     global _parser
     if _parser is None:
-        _parser = Lark.open_from_package(
-            "dslppl.grammar", "dslppl.lark", ("",),
-            parser="lalr", lexer=DslLexer,
-            transformer=AstBuilder(), maybe_placeholders=False,
-            # Positions come from tokens (lark passes no meta to inline callbacks).
-            propagate_positions=False,
-            # strict (no LALR conflicts, no terminal collisions) needs `interegular`;
-            # tests/syntax checks for conflicts without it.
-            strict=_has_interegular(),
-        )
+        _parser = _load_or_build()
     return _parser
 
 
-def _has_interegular() -> bool:
-    return importlib.util.find_spec("interegular") is not None
+def _build() -> Lark:
+    return Lark.open_from_package("dslppl.grammar", "dslppl.lark", ("",), transformer=AstBuilder(), **_OPTIONS)
+
+
+def _load_or_build() -> Lark:
+    """The parser from tables a previous process saved, else built (and its tables saved).
+
+    The file name holds a digest of everything the tables depend on, so a changed
+    grammar, lark or Python never meets old tables. A new file is written under a
+    name of its own and moved into place whole, so concurrent processes never read
+    half a file. Without a writable cache directory the parser is built every time."""
+    grammar = pkgutil.get_data("dslppl.grammar", "dslppl.lark")  # lark imports pkgutil anyway
+    # The transformer is saved with the tables (its class by reference, its state by value).
+    depends = (lark_version, sys.version_info[:2], _OPTIONS, sorted(vars(AstBuilder()).items()))
+    key = hashlib.sha256(grammar + repr(depends).encode())
+    path = cache_dir() / f"parser-{key.hexdigest()[:24]}.lark"
+    try:
+        with open(path, "rb") as saved:
+            return Lark.load(saved)
+    except Exception:  # noqa: BLE001 - none saved yet, or a damaged file (any unpickling error)
+        pass  # built and saved below
+    parser = _build()
+    if writable_cache_dir() is not None:
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(partial, "wb") as out:
+                parser.save(out)
+            os.replace(partial, path)
+        except OSError:
+            partial.unlink(missing_ok=True)
+    return parser
 
 
 def parse(text: str, filename: str | None = None) -> ast.Program:
