@@ -56,6 +56,18 @@ _KINDS = [
               "nothing after it. Statements define something (`x ~ Dist(...)`, `x = expr`, `x: type`, "
               "`factor f = expr`, `data`, `param`, `plate`, `for`).",
               "mu + 1"),
+    ErrorKind("E0109", "unreadable model file",
+              "The model file cannot be read: it does not exist, is not UTF-8 text, or is larger than "
+              "64 MiB. A UTF-8 byte-order mark at the start is fine.", ""),
+    ErrorKind("E0110", "nesting too deep",
+              "Expressions, plates or loops nested deeper than the limits in docs/language.md "
+              "(far beyond any real model; deeper nesting would exhaust Python's or torch's own limits).",
+              "z = -(-(-(-( ... mu ... ))))   # 100 deep"),
+    ErrorKind("E0111", "invalid constant",
+              "Arithmetic on number literals that has no real value: division by zero, zero to a negative "
+              "power, a fractional power of a negative number, a result that overflows (beyond 1e308, or "
+              "an integer beyond 2**63), or a size that is no whole number.",
+              "z = mu + 1 / 0"),
     # --- names and definitions -----------------------------------------------
     ErrorKind("E0201", "undefined name", "A name that is defined nowhere in the model (or guide).",
               "y ~ Normal(mu, 1)   # no mu"),

@@ -29,7 +29,7 @@ from .binding.data import load_json, plate_sizes, prepare
 from .codegen.module import generate
 from .diagnostics import Diagnostic, DslError
 from .driver import front_end
-from .source import Source
+from .source import Source, UnreadableFile, read_text_file
 from .syntax import ast
 
 Data = Mapping[str, Any] | str | Path | None
@@ -195,11 +195,10 @@ def _read(data: Data) -> Mapping[str, Any]:
 
 def load(path: str | Path) -> Model:
     """Read a model from a `.ppl` file."""
-    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise DslError([Diagnostic("E0806", f"cannot read model file {path}: {error}")]) from None
+        text = read_text_file(path)
+    except UnreadableFile as error:
+        raise DslError([Diagnostic("E0109", f"cannot read model file {path}: {error}", error.span)]) from None
     return Model(text, str(path))
 
 

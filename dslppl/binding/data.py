@@ -28,7 +28,7 @@ import torch
 
 from ..check.model import CheckedModel, Kind, Variable
 from ..diagnostics import Diagnostic, DslError, Note
-from ..source import Source, Span
+from ..source import Source, Span, UnreadableFile, read_text_file
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
 
@@ -50,12 +50,15 @@ def load_json(path: str | Path) -> dict[str, Any]:
     """Read a cmdstan-style JSON data file (an object of numbers and nested lists)."""
     path = Path(path)
     try:
-        text = path.read_text()
-    except OSError as error:
-        raise DslError([Diagnostic("E0806", f"cannot read data file: {error.strerror}",
-                                   Span(str(path), 1, 1, 1, 2))]) from None
+        text = read_text_file(path)
+    except UnreadableFile as error:
+        raise DslError([Diagnostic("E0806", f"cannot read data file: {error}", error.span)]) from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as error:
+        source = Source(text, str(path))
+        raise DslError([Diagnostic("E0806", f"key '{error.key}' appears twice in one JSON object",
+                                   _key_span(source, error.key))], source) from None
     except json.JSONDecodeError as error:
         source = Source(text, str(path))
         at_end = error.pos >= len(text.rstrip())
@@ -67,6 +70,31 @@ def load_json(path: str | Path) -> dict[str, Any]:
         raise DslError([Diagnostic("E0806", "a data file must hold a JSON object of named values",
                                    Span(str(path), 1, 1, 1, 2))], Source(text, str(path)))
     return data
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key given twice is an error rather than silently the last value."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+def _key_span(source: Source, key: str) -> Span:
+    """The second occurrence of ``"key"`` in the text (the first one that clashes)."""
+    quoted = json.dumps(key)
+    first = source.text.find(quoted)
+    second = source.text.find(quoted, first + 1)
+    at = second if second >= 0 else max(first, 0)
+    return source.span_at(at, len(quoted))
 
 
 def prepare(model: CheckedModel, data: Mapping[str, Any], dtype: torch.dtype = torch.float64,
@@ -134,6 +162,10 @@ class _Checker:
 
     # --- conversion ---------------------------------------------------------------
     def _convert(self, variable: Variable, raw: Any) -> torch.Tensor | None:
+        if variable.base_type != "bool" and _holds_bool(raw):
+            self.error("E0803", variable, f"data '{variable.name}' should hold numbers "
+                       f"({variable.base_type}), but holds true/false")
+            return None
         try:
             if hasattr(raw, "to_numpy"):  # pandas: a copy, since its arrays may be read-only
                 raw = raw.to_numpy(copy=True)
@@ -222,6 +254,15 @@ def plate_sizes(checked: CheckedModel, inputs: Inputs) -> dict[str, int]:
         if lo is not None and hi is not None:
             sizes[name] = int(hi) - int(lo)
     return sizes
+
+
+def _holds_bool(raw: Any) -> bool:
+    """Whether JSON-like ``raw`` holds a true/false (which torch would silently read as 1/0)."""
+    if isinstance(raw, bool):
+        return True
+    if isinstance(raw, (list, tuple)):
+        return any(_holds_bool(item) for item in raw)
+    return False
 
 
 def _decl_span(variable: Variable) -> Span | None:
