@@ -63,7 +63,8 @@ def bind(compiled: Compiled, checked: CheckedModel, inputs: Inputs, *, dtype: to
         constrain=constrain, unconstrain=_unconstrainer(model, latents, dtype), latents=latents, guide=guide,
         init=torch.zeros(layout.size, dtype=dtype), observed=generated.observed,
         deterministic=generated.deterministic, params=generated.params, subsample=dict(subsample or {}),
-        plate_sizes=plate_sizes(checked, inputs), offsets=_offsets(checked, inputs))
+        plate_sizes=plate_sizes(checked, inputs), offsets=_offsets(checked, inputs),
+        text=source.text if source is not None else compiled.generated.source)
 
 
 def _check_initial_point(model, checked: CheckedModel, dtype: torch.dtype, source: Source | None) -> None:
