@@ -149,6 +149,10 @@ _KINDS = [
     ErrorKind("E0804", "data out of bounds", "A supplied value breaks the declared bounds or support.", ""),
     ErrorKind("E0805", "sizes disagree", "A size given directly and inferred from an array disagree; both are named.", ""),
     ErrorKind("E0806", "unreadable data", "The data file is not valid JSON or holds a value of an unusable kind.", ""),
+    ErrorKind("E0807", "size out of range",
+              "A size or domain computed from the data is not a whole number, exceeds 2**31 - 1, or would "
+              "make a variable larger than the machine's memory; reported before anything is allocated.",
+              "data N: int\ndata y: real[N ^ 1000000000]"),
     # --- evaluation --------------------------------------------------------------
     ErrorKind("E0901", "shape error", "An expression whose operands' shapes do not broadcast, found when data is bound.", ""),
     ErrorKind("E0902", "invalid value", "An expression produced a value a distribution cannot take (e.g. a negative scale).", ""),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any, Mapping
 
 import torch
 
+from ..check.constants import INT_MAX, ConstantError, arithmetic
 from ..check.model import CheckedModel, Kind, Variable
 from ..diagnostics import Diagnostic, DslError, Note
 from ..source import Source, Span, UnreadableFile, read_text_file
@@ -140,6 +142,7 @@ class _Checker:
                 else:
                     unreadable.add(name)
         inputs.sizes = self._sizes(declared, supplied)
+        self._check_extents(inputs.sizes)
         self.scalars = {name: float(v) for name, v in supplied.items() if v.dim() == 0}
         for name, variable in declared.items():
             if name in supplied:
@@ -207,6 +210,44 @@ class _Checker:
                        f"but '{array}' gives {size} = {length}",
                        notes=(Note(f"'{first}' is declared here", _decl_span(declared[first])),))
 
+    def _check_extents(self, sizes: dict[str, int]) -> None:
+        """Every size and domain the data determines is a whole number within `MAX_EXTENT`, and
+        no variable would need more memory than the machine has: errors before allocating."""
+        extents: dict[int, int] = {}
+        for node in _sized_expressions(self.model):
+            try:
+                value = evaluate(node, sizes, strict=True)
+            except ArithmeticError as error:
+                self._extent_error(node, f"this size cannot be computed: {error}")
+                continue
+            if value is None:
+                continue
+            if not (math.isfinite(value) and value == math.floor(value)):
+                self._extent_error(node, f"a size must be a whole number, but this one is {value:g}")
+            elif abs(value) > MAX_EXTENT:
+                self._extent_error(node, f"a size may be at most {MAX_EXTENT} (2**31 - 1), "
+                                         f"but this one is {_number(value)}")
+            else:
+                extents[id(node)] = int(value)
+        if not self.errors:
+            self._check_memory(extents)
+
+    def _check_memory(self, extents: dict[int, int]) -> None:
+        budget = _memory_bytes()
+        itemsize = torch.empty((), dtype=self.dtype).element_size()
+        for variable in self.model.variables.values():
+            lengths = [_extent(f.domain, extents) for f in variable.frames]
+            if variable.type is not None:
+                lengths += [extents.get(id(e)) for e in variable.type.shape]
+            known = [n for n in lengths if n is not None]
+            need = math.prod(known) * itemsize
+            if need > budget:
+                self.error("E0807", variable, f"'{variable.name}' would need {need / 2 ** 30:.3g} GiB, "
+                           f"more than this machine's {budget / 2 ** 30:.3g} GiB of memory")
+
+    def _extent_error(self, node: ast.Expr, message: str) -> None:
+        self.errors.append(Diagnostic("E0807", message, node.span))
+
     # --- checks -----------------------------------------------------------------------
     def _check(self, variable: Variable, value: torch.Tensor, sizes: dict[str, int]) -> None:
         type_ = variable.type
@@ -243,6 +284,38 @@ class _Checker:
             self.error("E0804", variable, f"data '{variable.name}' should be {described}, "
                        f"but holds {_first_bad(value, bad)}")
 
+
+
+MAX_EXTENT = 2 ** 31 - 1  # elements along one dimension, and steps of one domain
+
+
+def _sized_expressions(model: CheckedModel) -> list[ast.Expr]:
+    """Every expression that gives a size: declared shapes and the ends of every domain
+    (plates, loops, comprehensions), in the model and its guide."""
+    blocks = [model.program.model.body] + ([model.program.guide.body] if model.program.guide else [])
+    found = []
+    for body in blocks:
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Type):
+                    found += node.shape
+                elif isinstance(node, ast.Domain):
+                    found += [e for e in (node.lo, node.hi) if e is not None]
+    return found
+
+
+def _extent(domain: ast.Domain, extents: dict[int, int]) -> int | None:
+    hi = extents.get(id(domain.hi))
+    lo = 0 if domain.lo is None else extents.get(id(domain.lo))
+    return None if hi is None or lo is None else max(hi - lo, 0)
+
+
+def _memory_bytes() -> int:
+    """The machine's physical memory (a generous bound: a model needs several copies)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 2 ** 40
 
 
 def plate_sizes(checked: CheckedModel, inputs: Inputs) -> dict[str, int]:
@@ -300,24 +373,34 @@ def _describe(type_: ast.Type, sizes: list[int | None]) -> str:
     return f"an array of {base}{bounds} values of shape [{dims}]"
 
 
-def evaluate(expr: ast.Expr, sizes: Mapping[str, int], scalars: Mapping[str, float] | None = None):
-    """The value of a size or bound written with numbers, sizes and arithmetic; None if unknown."""
-    scalars = {**(scalars or {}), **sizes}
+def evaluate(expr: ast.Expr, sizes: Mapping[str, int], scalars: Mapping[str, float] | None = None,
+             strict: bool = False):
+    """The value of a size or bound written with numbers, sizes and arithmetic; None if unknown
+    (or, with ``strict``, `ConstantError` where the arithmetic has no value)."""
+    try:
+        return _evaluate(expr, {**(scalars or {}), **sizes})
+    except ConstantError:
+        if strict:
+            raise
+        return None
+
+
+def _evaluate(expr: ast.Expr, scalars: Mapping[str, float]):
     match expr:
         case ast.Number(value=value):
             return value
         case ast.Name(id=name):
             return scalars.get(name)
         case ast.Unary(op="-", operand=operand):
-            inner = evaluate(operand, sizes, scalars)
+            inner = _evaluate(operand, scalars)
             return None if inner is None else -inner
         case ast.Binary(op=op, left=left, right=right) if op in "+-*/%^":
-            a, b = evaluate(left, sizes, scalars), evaluate(right, sizes, scalars)
+            a, b = _evaluate(left, scalars), _evaluate(right, scalars)
             if a is None or b is None:
                 return None
-            try:
-                return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None,
-                        "%": a % b if b else None, "^": a ** b}[op]
-            except (OverflowError, ZeroDivisionError):
-                return None
+            if isinstance(a, float) and a == int(a) and math.isfinite(a) and abs(a) <= INT_MAX:
+                a = int(a)  # supplied scalars are floats; sizes are exact integers
+            if isinstance(b, float) and b == int(b) and math.isfinite(b) and abs(b) <= INT_MAX:
+                b = int(b)
+            return arithmetic(op, a, b)
     return None

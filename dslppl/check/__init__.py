@@ -3,6 +3,7 @@
 Passes run in order and each reports every mistake it finds before the next
 one starts, since later passes assume earlier ones succeeded:
 
+0. nesting limits and constant arithmetic (``limits``, ``constants``);
 1. collect definitions (``collect``);
 2. names, calls and types (``scope``, ``calls``);
 3. ranks, plate reads and supports (``ranks``, ``plates``, ``supports``);
@@ -21,6 +22,8 @@ from ..source import Source
 from ..syntax import ast
 from .calls import check_calls
 from .collect import collect
+from .constants import check_constants
+from .limits import check_limits
 from .guide import check_guide
 from .model import CheckedModel, Frame, Kind, Piece, Variable
 from .plates import check_plate_reads
@@ -49,6 +52,9 @@ def _check(program: ast.Program, source: Source | None) -> CheckedModel:
 
 def _check_block(body, sink: DiagnosticSink, source: Source | None, *, guide: bool = False,
                  outer: CheckedModel | None = None):
+    check_limits(body, sink)
+    sink.raise_if_errors(source)
+    check_constants(body, sink)
     variables, plates = collect(body, sink, guide=guide)
     sink.raise_if_errors(source)
     outer_names = [v.name for v in outer.data] if outer else ()

@@ -134,3 +134,15 @@ def test_bounds_may_read_other_data():
     with pytest.raises(dslppl.DslError) as error:
         model.bind({"hi": 2.5, "x": [1, 2, 3]})
     assert error.value.codes == ["E0804"] and "3 at [2]" in error.value.render()
+
+
+def test_a_variable_larger_than_memory_is_refused_before_allocating(monkeypatch):
+    import dslppl.binding.data as data_module
+
+    monkeypatch.setattr(data_module, "_memory_bytes", lambda: 2 ** 20)  # 1 MiB
+    model = dslppl.loads("model m { data N: int\n mu ~ Normal(0, 1)\n"
+                         " plate i in N { plate j in N { x[i, j] ~ Normal(mu, 1) } } }")
+    with pytest.raises(dslppl.DslError) as info:
+        model.bind({"N": 400})  # 400 * 400 * 8 bytes = 1.2 MiB
+    assert info.value.codes == ["E0807"] and "'x' would need" in str(info.value)
+    model.bind({"N": 300})  # 0.7 MiB fits
