@@ -101,6 +101,9 @@ _KINDS = [
               "mu ~ exp(1)"),
     ErrorKind("E0307", "invalid comprehension", "Only the reductions sum prod mean logsumexp max min take a comprehension.",
               "y = exp(x[k] for k in 0..K)"),
+    ErrorKind("E0308", "not differentiable", "A remainder `a % b` whose divisor depends on a latent variable or "
+              "a param: torch has no gradient with respect to the divisor. Divide by data or a constant.",
+              "a ~ Normal(0, 1)\nz = 5 % a"),
     # --- plates, indexing and loops ---------------------------------------------
     ErrorKind("E0401", "plate index misuse", "A name defined inside plates must be indexed by exactly those plate indices, outer first.",
               "plate j in J { theta[k] ~ Normal(0, 1) }"),
@@ -159,6 +162,8 @@ _KINDS = [
     ErrorKind("E0903", "non-finite loss", "The fit met a non-finite log-density; the message names the step and the sites.", ""),
     ErrorKind("E0904", "no posterior mode", "The Laplace approximation needs a mode of the posterior; this one has none "
               "(a flat prior with an unbounded likelihood, or a funnel). Use an SVI guide (normal, mvn) instead.", ""),
+    ErrorKind("E0905", "nothing to fit", "A fit needs at least one latent variable or param; a model of data "
+              "alone can be scored (log_joint) or simulated (sample), not fitted.", ""),
     # --- warnings ----------------------------------------------------------------
     ErrorKind("W0101", "unused data key", "A key in the data that the model does not declare; it is ignored.", ""),
     ErrorKind("W0102", "unused definition", "A data input or deterministic node that nothing reads.", ""),

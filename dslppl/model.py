@@ -15,7 +15,7 @@ True
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -23,13 +23,14 @@ import networkx as nx
 import torch
 
 from . import runtime
-from .binding.bind import Compiled, bind
+from .binding.bind import Compiled, bind, check_draw, evaluation_error
 from .binding.bound import BoundModel
 from .binding.data import load_json, plate_sizes, prepare
 from .codegen.module import generate
 from .diagnostics import Diagnostic, DslError
 from .driver import front_end
 from .source import Source, UnreadableFile, read_text_file
+from .check import Kind
 from .syntax import ast
 
 Data = Mapping[str, Any] | str | Path | None
@@ -153,9 +154,13 @@ class Model:
         self._check_drawable()
         bound = self.bind(data, dtype=dtype, simulate_missing=True)
         draws: dict[str, list[torch.Tensor]] = {}
-        with runtime.seed(rng_seed=seed) if seed is not None else nullcontext():
+        simulated = {v.name for v in self.checked.variables.values() if v.kind is Kind.OBSERVED} - set(bound.observed)
+        compiled = self.compiled(frozenset(simulated), frozenset())
+        with runtime.seed(rng_seed=seed) if seed is not None else nullcontext(), \
+                self._evaluating(compiled, "drawing from the prior"):
             for _ in range(num_samples):
                 tr = runtime.trace(bound.model).get_trace()
+                check_draw(tr, self.checked, self.text)
                 for name, msg in tr.nodes.items():
                     if msg.kind in ("sample", "deterministic") and not msg.is_observed:
                         draws.setdefault(name, []).append(msg.value.detach())
@@ -181,8 +186,21 @@ class Model:
 
         bound = self.bind(data, dtype=dtype, subsample=subsample)
         guide = guide or ("guide" if self.checked.guide is not None else "normal")
-        return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
-                       progress=progress, checkpoint=checkpoint, **options)
+        with self._evaluating(self.compiled(frozenset(), frozenset(subsample or {})), "fitting"):
+            return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
+                           progress=progress, checkpoint=checkpoint, **options)
+
+    @contextmanager
+    def _evaluating(self, compiled: Compiled, doing: str):
+        """Errors the model's own code raises while running (invalid distribution arguments,
+        a matrix that is not positive definite) as E0902 at their statement."""
+        try:
+            yield
+        except (ValueError, RuntimeError) as error:  # LinAlgError is a RuntimeError
+            located = evaluation_error(error, compiled, self.text, doing)
+            if located is None:
+                raise
+            raise located from None
 
 
 def _read(data: Data) -> Mapping[str, Any]:

@@ -5,7 +5,7 @@ one starts, since later passes assume earlier ones succeeded:
 
 0. nesting limits and constant arithmetic (``limits``, ``constants``);
 1. collect definitions (``collect``);
-2. names, calls and types (``scope``, ``calls``);
+2. names, calls, operators and types (``scope``, ``calls``, ``operators``);
 3. ranks, plate reads and supports (``ranks``, ``plates``, ``supports``);
 4. the guide block, against the model (``guide``).
 
@@ -26,6 +26,7 @@ from .constants import check_constants
 from .limits import check_limits
 from .guide import check_guide
 from .model import CheckedModel, Frame, Kind, Piece, Variable
+from .operators import check_operators
 from .plates import check_plate_reads
 from .ranks import Ranks, check_ranks
 from .scope import resolve
@@ -60,6 +61,7 @@ def _check_block(body, sink: DiagnosticSink, source: Source | None, *, guide: bo
     outer_names = [v.name for v in outer.data] if outer else ()
     resolve(variables, sink, outer_names)
     check_calls(variables, sink)
+    check_operators(variables, sink)
     sink.raise_if_errors(source)
     ranks = check_ranks(variables, sink, outer.ranks if outer else None)
     check_plate_reads(variables, sink)

@@ -24,6 +24,8 @@ from ..diagnostics import DiagnosticSink
 from ..syntax import ast
 
 INT_MAX = 2 ** 63 - 1
+_FLOAT_OPS = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,
+              "/": lambda x, y: x / y, "%": lambda x, y: x % y}
 _ARITHMETIC = ("+", "-", "*", "/", "%", "^")
 _SIZE_FUNCTIONS = ("arange",)
 
@@ -41,7 +43,7 @@ def arithmetic(op: str, a: int | float, b: int | float) -> int | float:
         raise ConstantError("division by zero" if op == "/" else "remainder of a division by zero")
     if op == "^":
         return _power(x, y)
-    result = {"+": x + y, "-": x - y, "*": x * y, "/": x / y if y else math.nan, "%": x % y}[op]
+    result = _FLOAT_OPS[op](x, y)
     if not math.isfinite(result) and math.isfinite(x) and math.isfinite(y):
         raise ConstantError(f"the result overflows (beyond {float.fromhex('0x1.fffffffffffffp+1023'):.4g})")
     return result
@@ -54,7 +56,7 @@ def _int_arithmetic(op: str, a: int, b: int) -> int:
         return a % b
     if op == "^" and abs(a) > 1 and b * math.log2(abs(a)) > 64:
         raise ConstantError("the result overflows (an integer beyond 2**63 - 1)")
-    return {"+": a + b, "-": a - b, "*": a * b, "^": a ** b if op == "^" else 0}[op]
+    return a ** b if op == "^" else _FLOAT_OPS[op](a, b)
 
 
 def _checked_int(value: int) -> int:
@@ -131,7 +133,7 @@ def _check_uses(node: ast.Node, values: dict[int, int | float], sink: Diagnostic
         case ast.Index(indices=indices):
             for index in indices:
                 value = values.get(id(index))
-                if value is not None and (value < 0 or value != math.floor(value)):
+                if value is not None and not (math.isfinite(value) and value >= 0 and value == math.floor(value)):
                     sink.error("E0404", f"index {_show(value)} is not a whole number from 0 on "
                                "(the first element is 0; negative indices do not count from the end)",
                                index.span)

@@ -61,7 +61,10 @@ def resolve(variables: dict[str, Variable], sink: DiagnosticSink,
             reads = set(_reads(piece.expressions(target=True), indices, visible, sink))
             parents |= reads - (earlier - same_step)
             shape = list(piece.stmt.type.shape) if getattr(piece.stmt, "type", None) else []
-            sizes.update(_reads(shape + [f.domain for f in piece.frames], indices, visible, sink))
+            sizes.update(_reads(shape, indices, visible, sink))
+            for depth, frame in enumerate(piece.frames):  # a domain sees the indices outside it only
+                outside = frozenset(f.index for f in piece.frames[:depth])
+                sizes.update(_reads([frame.domain], outside, visible, sink))
         parents.discard(variable.name)  # a sequential array reads its own earlier elements
         variable.parents = frozenset(parents)
         variable.lagged = frozenset(lagged)

@@ -8,7 +8,7 @@ run with the same seed bit for bit.
 
 >>> import os, tempfile
 >>> path = os.path.join(tempfile.mkdtemp(), "fit.ckpt")
->>> save_atomic({"config": {"steps": 10}, "step": 3}, path)
+>>> save_atomic({"format": FORMAT, "config": {"steps": 10}, "step": 3}, path)
 >>> load_checkpoint(path, {"steps": 10})["step"]
 3
 """

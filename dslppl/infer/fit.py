@@ -94,6 +94,10 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
     if guide == "guide" and bound.guide is None:
         raise ValueError(f"model {bound.name!r} has no guide block; use an automatic guide "
                          f"({', '.join(GUIDES[:-1])})")
+    if bound.dim == 0 and not bound.params and guide != "guide":
+        raise DslError([Diagnostic("E0905", f"model {bound.name!r} has no latent variables or params: "
+                                   "there is nothing to fit",
+                                   hint="draw from it with sample_prior, or score it with log_joint")])
     if seed is not None:
         torch.manual_seed(seed)
     config = {"model": bound.name, "guide": guide, "steps": steps, "lr": lr, "seed": seed,

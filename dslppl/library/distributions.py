@@ -22,6 +22,8 @@ from typing import Callable
 
 import torch.distributions as D
 
+from ..distributions.vonmises import VonMises
+
 
 class Support(Enum):
     """What values a distribution puts mass on, at the level of detail the checker needs."""
@@ -101,7 +103,7 @@ DISTRIBUTIONS: dict[str, DistributionSpec] = {
         _spec("Laplace", D.Laplace, Support.REAL),
         _spec("Gumbel", D.Gumbel, Support.REAL),
         _spec("Weibull", D.Weibull, Support.POSITIVE),
-        _spec("VonMises", D.VonMises, Support.REAL),
+        _spec("VonMises", VonMises, Support.REAL),
         _spec("Bernoulli", D.Bernoulli, Support.BOOLEAN, alternatives=_PROBS_LOGITS,
               positional=("probs",)),
         _spec("Binomial", D.Binomial, Support.BOUNDED_COUNT, alternatives=_PROBS_LOGITS,
