@@ -30,6 +30,8 @@ import torch
 from ..check.constants import INT_MAX, ConstantError, arithmetic
 from ..check.model import CheckedModel, Kind, Variable
 from ..diagnostics import Diagnostic, DslError, Note
+from ..library import FUNCTIONS
+from ..library.functions import Kind as FunctionKind
 from ..source import Source, Span, UnreadableFile, read_text_file
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
@@ -144,6 +146,11 @@ class _Checker:
         inputs.sizes = self._sizes(declared, supplied)
         self._check_extents(inputs.sizes)
         self.scalars = {name: float(v) for name, v in supplied.items() if v.dim() == 0}
+        for name, variable in declared.items():  # constant defaults, for the bounds that read them
+            if name not in supplied and variable.decl.default is not None and not variable.type.shape:
+                value = evaluate(variable.decl.default, inputs.sizes, self.scalars)
+                if value is not None:
+                    self.scalars[name] = float(value)
         for name, variable in declared.items():
             if name in supplied:
                 if name not in self.clashed:
@@ -403,4 +410,17 @@ def _evaluate(expr: ast.Expr, scalars: Mapping[str, float]):
             if isinstance(b, float) and b == int(b) and math.isfinite(b) and abs(b) <= INT_MAX:
                 b = int(b)
             return arithmetic(op, a, b)
+        case ast.Call(func=ast.Name(id=name), args=args, kwargs=()) if _elementwise(name) and len(args) >= 1:
+            values = [_evaluate(a, scalars) for a in args]
+            if any(v is None for v in values):
+                return None
+            result = float(FUNCTIONS[name].impl(*(torch.tensor(float(v), dtype=torch.float64) for v in values)))
+            if math.isnan(result):
+                raise ConstantError(f"{name}() of these arguments has no value")
+            return result
     return None
+
+
+def _elementwise(name: str) -> bool:
+    spec = FUNCTIONS.get(name)
+    return spec is not None and spec.kind is FunctionKind.ELEMENTWISE

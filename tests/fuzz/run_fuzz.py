@@ -19,12 +19,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", type=int, help="number of cases")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--budget", type=float, default=10.0, help="seconds per case before it counts as a hang")
+    parser.add_argument("--budget", type=float, default=30.0, help="seconds per case before it counts as a hang")
     parser.add_argument("--show", type=int, default=1, help="reproducers printed per signature")
+    parser.add_argument("--full-every", type=int, default=4,
+                        help="every N-th case goes through bind, prior draws and a fit; the rest stop "
+                             "after compilation")
     args = parser.parse_args()
     stages, signatures, shown = collections.Counter(), collections.Counter(), collections.Counter()
     start, slowest = time.time(), 0.0
-    for i, outcome in enumerate(fuzz(args.count, args.seed, budget_s=args.budget), 1):
+    for i, outcome in enumerate(fuzz(args.count, args.seed, budget_s=args.budget, full_every=args.full_every), 1):
         stages[outcome.stage] += 1
         slowest = max(slowest, outcome.seconds)
         if outcome.failed:
