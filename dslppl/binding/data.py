@@ -238,6 +238,14 @@ class _Checker:
                 extents[id(node)] = int(value)
         if not self.errors:
             self._check_memory(extents)
+            self._check_empty_extremes(extents)
+
+    def _check_empty_extremes(self, extents: dict[int, int]) -> None:
+        """``max``/``min`` over an empty range has no value (a sum of none is 0; a maximum is not)."""
+        for node in _comprehensions(self.model):
+            if node.func.id in ("max", "min") and _extent(node.domain, extents) == 0:
+                self.errors.append(Diagnostic("E0807", f"{node.func.id}() over an empty range has no value",
+                                              node.domain.span, hint="the range's end must exceed its start"))
 
     def _check_memory(self, extents: dict[int, int]) -> None:
         budget = _memory_bytes()
@@ -309,6 +317,12 @@ def _sized_expressions(model: CheckedModel) -> list[ast.Expr]:
                 elif isinstance(node, ast.Domain):
                     found += [e for e in (node.lo, node.hi) if e is not None]
     return found
+
+
+def _comprehensions(model: CheckedModel) -> list[ast.Comprehension]:
+    blocks = [model.program.model.body] + ([model.program.guide.body] if model.program.guide else [])
+    return [node for body in blocks for stmt in body for node in ast.walk(stmt)
+            if isinstance(node, ast.Comprehension)]
 
 
 def _extent(domain: ast.Domain, extents: dict[int, int]) -> int | None:

@@ -130,18 +130,42 @@ def _check_uses(node: ast.Node, values: dict[int, int | float], sink: Diagnostic
             sizes = [e for e in (lo, hi) if e is not None]
         case ast.Call(func=ast.Name(id=name), args=args) if name in _SIZE_FUNCTIONS:
             sizes = list(args)
-        case ast.Index(indices=indices):
+        case ast.Index(indices=indices) | ast.Target(indices=indices):
             for index in indices:
+                _check_integer_index(index, sink)
                 value = values.get(id(index))
-                if value is not None and not (math.isfinite(value) and value >= 0 and value == math.floor(value)):
-                    sink.error("E0404", f"index {_show(value)} is not a whole number from 0 on "
-                               "(the first element is 0; negative indices do not count from the end)",
-                               index.span)
+                if isinstance(value, int) and value < 0:  # a float index is E0410 (above)
+                    sink.error("E0404", f"index {value} is negative: the first element is 0, and "
+                               "negative indices do not count from the end", index.span)
     for size in sizes:
         value = values.get(id(size))
         if value is not None and not (math.isfinite(value) and value == math.floor(value)):
             sink.error("E0111", f"invalid constant: a size must be a whole number, not {_show(value)}",
                        size.span)
+
+
+_NOT_INTEGER = {"/": "a division", "<": "a comparison", "<=": "a comparison", ">": "a comparison",
+                ">=": "a comparison", "==": "a comparison", "!=": "a comparison", "and": "a logical operator",
+                "or": "a logical operator"}
+
+
+def _check_integer_index(index: ast.Expr, sink: DiagnosticSink) -> None:
+    """An index is integer arithmetic: no float literal, division or comparison in it
+    (the indices inside an index of its own are checked where they stand)."""
+    stack = [index]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Number) and isinstance(node.value, float):
+            sink.error("E0410", f"an index must be an integer, but {_show(node.value)} is a real number",
+                       node.span, hint=f"write {int(node.value)}" if node.value.is_integer() and abs(node.value) < 1e6 else None)
+            return
+        if isinstance(node, ast.Binary) and node.op in _NOT_INTEGER or \
+                isinstance(node, ast.Unary) and node.op == "not":
+            sink.error("E0410", f"an index must be an integer, but this is {_NOT_INTEGER.get(node.op, 'a logical operator')}",
+                       node.span)
+            return
+        if not isinstance(node, (ast.Index, ast.Call, ast.Comprehension)):
+            stack.extend(ast.children(node))
 
 
 def _show(value: int | float) -> str:
