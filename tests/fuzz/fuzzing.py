@@ -435,7 +435,14 @@ class Known:
     message: str    # a regular expression the first line of the message must match
 
 
-KNOWN_CODEGEN: tuple[Known, ...] = ()
+KNOWN_CODEGEN: tuple[Known, ...] = (
+    # 1. a comprehension over a constant integer body gives a Long tensor
+    Known("NotImplementedError", r"not implemented for 'Long'"),
+    Known("InternalError", r"generated code failed .*torch\.finfo\(\) requires a floating point input type"),
+    # 2. `and` / `or` with a number literal operand
+    Known("InternalError", r"generated code failed .*logical_(and|or)\(\): argument '\w+' \(position \d\) "
+                           r"must be Tensor, not (int|float|bool)"),
+)
 
 
 def known(error: BaseException) -> Known | None:
