@@ -442,6 +442,8 @@ KNOWN_CODEGEN: tuple[Known, ...] = (
     # 2. `and` / `or` with a number literal operand
     Known("InternalError", r"generated code failed .*logical_(and|or)\(\): argument '\w+' \(position \d\) "
                            r"must be Tensor, not (int|float|bool)"),
+    # 3. a size declared after the variable whose shape reads it (a symbol looked up too early)
+    Known("KeyError", r"^'\w+'$"),
 )
 
 
