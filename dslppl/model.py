@@ -27,6 +27,7 @@ from .binding.bind import Compiled, bind, check_draw, evaluation_error
 from .binding.bound import BoundModel
 from .binding.data import load_json, plate_sizes, prepare
 from .codegen.module import generate
+from .codegen.support import StepError
 from .diagnostics import Diagnostic, DslError
 from .driver import front_end
 from .source import Source, UnreadableFile, read_text_file
@@ -196,7 +197,7 @@ class Model:
         a matrix that is not positive definite) as E0902 at their statement."""
         try:
             yield
-        except (ValueError, RuntimeError) as error:  # LinAlgError is a RuntimeError
+        except (ValueError, RuntimeError, StepError) as error:  # LinAlgError is a RuntimeError
             located = evaluation_error(error, compiled, self.text, doing)
             if located is None:
                 raise

@@ -135,6 +135,9 @@ def evaluation_error(error: Exception, compiled: Compiled, source: Source | None
     (drawing from the prior, fitting): a distribution refusing its arguments (a negative
     scale drawn from a prior) or a covariance matrix that is not positive definite. None
     when ``error`` did not come from running the model's code (then it is a bug)."""
+    if isinstance(error, StepError):
+        located = _located(error, compiled, source)
+        return located if isinstance(located, DslError) else None
     if not isinstance(error, (ValueError, torch.linalg.LinAlgError)) and not (
             isinstance(error, RuntimeError) and _ARGUMENT_ERROR.search(str(error))):
         return None

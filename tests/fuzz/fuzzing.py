@@ -444,6 +444,8 @@ KNOWN_CODEGEN: tuple[Known, ...] = (
                            r"must be Tensor, not (int|float|bool)"),
     # 3. a size declared after the variable whose shape reads it (a symbol looked up too early)
     Known("KeyError", r"^'\w+'$"),
+    # 4. a comparison (a bool tensor) in arithmetic on latents
+    Known("RuntimeError", r"^Subtraction, the `-` operator, with a bool tensor is not supported"),
 )
 
 
