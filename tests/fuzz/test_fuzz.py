@@ -1,6 +1,6 @@
 """The fuzzer's short run: every case ends in success or a located `DslError`, within budget.
 
-2000 seeded cases: all through parse, check and compilation, every 20th also through
+2000 seeded cases: all through parse, check and compilation, every 25th also through
 bind, prior draws and a 5-step fit. A failure that is a known code-generation crash
 (`fuzzing.KNOWN_CODEGEN`, KNOWN_CODEGEN.md) makes the test xfail; any other fails it.
 The long run is ``make fuzz``.
@@ -11,7 +11,7 @@ import pytest
 
 from fuzzing import fuzz, known
 
-CASES, FULL_EVERY, SEED, BUDGET_S = 2000, 20, 2026, 15.0
+CASES, FULL_EVERY, SEED, BUDGET_S = 2000, 25, 2026, 15.0
 
 
 def test_fuzzed_programs_end_in_success_or_a_located_error():
