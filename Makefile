@@ -7,7 +7,7 @@ DSLPPL  := $(VENV)/bin/dslppl
 STAMP   := $(VENV)/.installed
 EXAMPLE := examples/eight_schools
 
-.PHONY: setup demo test bench clean graphviz
+.PHONY: setup demo test bench clean graphviz fuzz
 
 setup: $(STAMP) graphviz
 
@@ -47,6 +47,11 @@ bench: setup
 	$(PY) benchmarks/render_speed.py
 	$(PY) benchmarks/check_speed.py
 	$(PY) benchmarks/readme_tables.py
+
+# The long fuzz run (the test suite runs a short one): FUZZ_CASES cases, then counts.
+FUZZ_CASES ?= 100000
+fuzz: setup
+	$(PY) tests/fuzz/run_fuzz.py $(FUZZ_CASES) --seed 1
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info

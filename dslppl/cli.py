@@ -1,7 +1,9 @@
 """The ``dslppl`` command: check, render, compile, sample and fit `.ppl` models.
 
 Exit status: 0 on success, 1 for a mistake in the model, data or command line
-(diagnostics on stderr, never a Python traceback), 3 for a bug in dslppl.
+(diagnostics on stderr, never a Python traceback), 2 for arguments argparse
+cannot parse, 3 for a bug in dslppl, 130 when interrupted. JSON output is
+strict JSON: a non-finite number (NaN, an infinity) is written as ``null``.
 
     dslppl check model.ppl [--format json]
     dslppl render model.ppl -o model.svg [--data data.json] [--no-distributions] [--guide]
@@ -13,17 +15,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from .diagnostics import DslError
-from .model import Model, load
+from .diagnostics import CheckpointError, DslError
 
+if TYPE_CHECKING:  # the model (and what it imports) is loaded inside main, where Ctrl-C is caught
+    from .model import Model
+
+# torch and the model pipeline are imported inside `main`, so that Ctrl-C during
+# their (slow) start-up is reported like any other interruption.
 GUIDES = ("normal", "mvn", "lowrank", "delta", "laplace", "guide")
 DTYPES = ("float64", "float32")  # names in torch; torch is imported by the commands that run a model
+MAX_SAMPLES = 1_000_000  # draws per command: more is a typo, not a plan
+MAX_SEED = 2 ** 63 - 1
 
 
 class UsageError(Exception):
@@ -32,15 +41,23 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("dslppl: interrupted", file=sys.stderr)
+        return 130
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
+            _validate(args)
             status = args.command(args)
         except DslError as error:
             _print_warnings(caught)
             return _report(error, args)
         except UsageError as error:
+            print(f"dslppl: error: {error}", file=sys.stderr)
+            return 1
+        except CheckpointError as error:
             print(f"dslppl: error: {error}", file=sys.stderr)
             return 1
         except BrokenPipeError:  # the output went to a pager or `head` that stopped reading
@@ -80,10 +97,72 @@ def _is_environment_error(error: Exception) -> bool:
     return isinstance(error, (DotNotFoundError, OSError))
 
 
+# --- validation ----------------------------------------------------------------------
+
+def _validate(args) -> None:
+    """Command-line values that parse but make no sense, and unwritable outputs, before any work."""
+    for option in ("num_samples", "steps"):
+        value = getattr(args, option, None)
+        if value is not None and not 1 <= value <= (MAX_SAMPLES if option == "num_samples" else 10 ** 9):
+            limit = MAX_SAMPLES if option == "num_samples" else 10 ** 9
+            raise UsageError(f"--{option.replace('_', '-')} must be between 1 and {limit}, got {value}")
+    seed = getattr(args, "seed", None)
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"--seed must be between 0 and 2**63 - 1, got {seed}")
+    lr = getattr(args, "lr", None)
+    if lr is not None and not (math.isfinite(lr) and lr > 0):
+        raise UsageError(f"--lr must be a positive finite number, got {lr}")
+    if getattr(args, "resume", False) and not args.checkpoint:
+        raise UsageError("--resume needs --checkpoint PATH")
+    for option in ("out", "output", "checkpoint"):
+        path = getattr(args, option, None)
+        if path:
+            _check_writable(path, "--" + option)
+
+
+def _check_writable(path: str, option: str) -> None:
+    """A clear error now rather than after a long fit."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"cannot write {option} '{path}': it is a directory")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {option} '{path}': directory '{parent}' does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"cannot write {option} '{path}': permission denied")
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None (strict JSON has no NaN).
+
+    >>> strict_json({"a": [1.0, float("nan")], "b": float("inf")})
+    {'a': [1.0, None], 'b': None}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    return value
+
+
+def _dumps(value: Any, **options) -> str:
+    return json.dumps(strict_json(value), allow_nan=False, **options)
+
+
 # --- commands ------------------------------------------------------------------------
 
+def _load(path: str) -> Model:
+    from .model import load
+
+    return load(path)
+
+
 def _check(args) -> int:
-    model = load(args.model)
+    from .model import load
+
+    model = _load(args.model)
     if args.format == "json":
         print(json.dumps([d.to_json() for d in model.checked.warnings], indent=2))
         return 0
@@ -112,9 +191,10 @@ def _summary(model: Model) -> str:
 
 
 def _render(args) -> int:
+    from .model import load
     from .render import FORMATS, save
 
-    model = load(args.model)
+    model = _load(args.model)
     data = args.data if args.data else None
     suffixes = {".dot", ".gv"} | {f".{f}" for f in FORMATS}
     if Path(args.output).suffix.lower() not in suffixes:
@@ -126,7 +206,9 @@ def _render(args) -> int:
 
 
 def _compile(args) -> int:
-    model = load(args.model)
+    from .model import load
+
+    model = _load(args.model)
     if args.output:
         Path(args.output).write_text(model.source)
         print(f"wrote {args.output}")
@@ -136,11 +218,13 @@ def _compile(args) -> int:
 
 
 def _sample(args) -> int:
-    model = load(args.model)
+    from .model import load
+
+    model = _load(args.model)
     draws = model.sample_prior(args.data, num_samples=args.num_samples, seed=args.seed,
                                dtype=_dtype(args.dtype))
     payload = {name: value.tolist() for name, value in draws.items()}
-    text = json.dumps({"model": model.name, "num_samples": args.num_samples, "draws": payload})
+    text = _dumps({"model": model.name, "num_samples": args.num_samples, "draws": payload})
     if args.out:
         Path(args.out).write_text(text)
         print(f"wrote {args.num_samples} draws of {', '.join(draws)} to {args.out}")
@@ -150,17 +234,21 @@ def _sample(args) -> int:
 
 
 def _fit(args) -> int:
-    if args.resume and not args.checkpoint:
-        raise UsageError("--resume needs --checkpoint PATH")
-    model = load(args.model)
+    from .model import load
+
+    subsample = _subsample(args.subsample)
+    model = _load(args.model)
+    if args.guide == "guide" and model.checked.guide is None:
+        raise UsageError(f"--guide guide: model '{model.name}' has no guide block; use one of "
+                         f"{', '.join(GUIDES[:-1])}")
     fit = model.fit(args.data, guide=args.guide, steps=args.steps, lr=args.lr, seed=args.seed,
-                    subsample=_subsample(args.subsample), progress=not args.no_progress,
+                    subsample=subsample, progress=not args.no_progress,
                     checkpoint=args.checkpoint, resume=args.resume, dtype=_dtype(args.dtype),
                     compile=args.compile, reparam=args.reparam == "auto")
     summary = fit.summary(n=args.num_samples, seed=args.seed if args.seed is not None else 0)
     print(fit.format_summary(summary))
     if args.out:
-        Path(args.out).write_text(json.dumps(fit.to_json(summary), indent=1))
+        Path(args.out).write_text(_dumps(fit.to_json(summary), indent=1))
         print(f"wrote {args.out}")
     return 0
 
@@ -168,7 +256,7 @@ def _fit(args) -> int:
 def _dtype(name: str):
     import torch
 
-    return getattr(torch, name)
+    return {"float64": torch.float64, "float32": torch.float32}[name]
 
 
 def _subsample(pairs: list[str] | None) -> dict[str, int] | None:

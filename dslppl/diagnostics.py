@@ -108,6 +108,10 @@ class InternalError(Exception):
     """A bug in dslppl itself, never a user mistake."""
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed: unreadable, or written by a different fit."""
+
+
 @dataclass
 class DiagnosticSink:
     """Collects diagnostics during a pass; `raise_if_errors` ends the pass.
@@ -177,7 +181,20 @@ def _excerpt(span: Span | None, source: Source | None) -> list[str]:
     end = span.end_column if span.end_line == span.line else len(text) + 1
     start = max(span.column, 1)
     width = max(end - start, 1)
-    expanded = text.expandtabs(8)
+    expanded = _printable(text.expandtabs(8))
     # Tabs before the span shift its column on screen: measure the expanded prefix.
     lead = len(text[: start - 1].expandtabs(8))
     return [expanded, " " * lead + "^" + "~" * (width - 1)]
+
+
+_CONTROL = {c: "\ufffd" for c in [*range(0x20), *range(0x7f, 0xa0)] if c != 0x09}
+
+
+def _printable(line: str) -> str:
+    """``line`` with control characters (a terminal escape sequence in a comment) shown as
+    U+FFFD, one column each, so that echoing a source line cannot drive the terminal.
+
+    >>> _printable("x = 1  # \x1b[2J")
+    'x = 1  # \ufffd[2J'
+    """
+    return line.translate(_CONTROL)

@@ -56,6 +56,18 @@ _KINDS = [
               "nothing after it. Statements define something (`x ~ Dist(...)`, `x = expr`, `x: type`, "
               "`factor f = expr`, `data`, `param`, `plate`, `for`).",
               "mu + 1"),
+    ErrorKind("E0109", "unreadable model file",
+              "The model file cannot be read: it does not exist, is not UTF-8 text, or is larger than "
+              "64 MiB. A UTF-8 byte-order mark at the start is fine.", ""),
+    ErrorKind("E0110", "nesting too deep",
+              "Expressions, plates or loops nested deeper than the limits in docs/language.md "
+              "(far beyond any real model; deeper nesting would exhaust Python's or torch's own limits).",
+              "z = -(-(-(-( ... mu ... ))))   # 100 deep"),
+    ErrorKind("E0111", "invalid constant",
+              "Arithmetic on number literals that has no real value: division by zero, zero to a negative "
+              "power, a fractional power of a negative number, a result that overflows (beyond 1e308, or "
+              "an integer beyond 2**63), or a size that is no whole number.",
+              "z = mu + 1 / 0"),
     # --- names and definitions -----------------------------------------------
     ErrorKind("E0201", "undefined name", "A name that is defined nowhere in the model (or guide).",
               "y ~ Normal(mu, 1)   # no mu"),
@@ -89,6 +101,9 @@ _KINDS = [
               "mu ~ exp(1)"),
     ErrorKind("E0307", "invalid comprehension", "Only the reductions sum prod mean logsumexp max min take a comprehension.",
               "y = exp(x[k] for k in 0..K)"),
+    ErrorKind("E0308", "not differentiable", "A remainder `a % b` whose divisor depends on a latent variable or "
+              "a param: torch has no gradient with respect to the divisor. Divide by data or a constant.",
+              "a ~ Normal(0, 1)\nz = 5 % a"),
     # --- plates, indexing and loops ---------------------------------------------
     ErrorKind("E0401", "plate index misuse", "A name defined inside plates must be indexed by exactly those plate indices, outer first.",
               "plate j in J { theta[k] ~ Normal(0, 1) }"),
@@ -137,12 +152,18 @@ _KINDS = [
     ErrorKind("E0804", "data out of bounds", "A supplied value breaks the declared bounds or support.", ""),
     ErrorKind("E0805", "sizes disagree", "A size given directly and inferred from an array disagree; both are named.", ""),
     ErrorKind("E0806", "unreadable data", "The data file is not valid JSON or holds a value of an unusable kind.", ""),
+    ErrorKind("E0807", "size out of range",
+              "A size or domain computed from the data is not a whole number, exceeds 2**31 - 1, or would "
+              "make a variable larger than the machine's memory; reported before anything is allocated.",
+              "data N: int\ndata y: real[N ^ 1000000000]"),
     # --- evaluation --------------------------------------------------------------
     ErrorKind("E0901", "shape error", "An expression whose operands' shapes do not broadcast, found when data is bound.", ""),
     ErrorKind("E0902", "invalid value", "An expression produced a value a distribution cannot take (e.g. a negative scale).", ""),
     ErrorKind("E0903", "non-finite loss", "The fit met a non-finite log-density; the message names the step and the sites.", ""),
     ErrorKind("E0904", "no posterior mode", "The Laplace approximation needs a mode of the posterior; this one has none "
               "(a flat prior with an unbounded likelihood, or a funnel). Use an SVI guide (normal, mvn) instead.", ""),
+    ErrorKind("E0905", "nothing to fit", "A fit needs at least one latent variable or param; a model of data "
+              "alone can be scored (log_joint) or simulated (sample), not fitted.", ""),
     # --- warnings ----------------------------------------------------------------
     ErrorKind("W0101", "unused data key", "A key in the data that the model does not declare; it is ignored.", ""),
     ErrorKind("W0102", "unused definition", "A data input or deterministic node that nothing reads.", ""),

@@ -15,17 +15,17 @@ True
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .diagnostics import Diagnostic, DslError
-from .check import CheckedModel, check
+from .check import CheckedModel, Kind, check
 from .driver import front_end
 from .graph import ModelGraph, build_graph
 from .lower import Rewrite, noncentred
-from .source import Source
+from .source import Source, UnreadableFile, read_text_file
 
 if TYPE_CHECKING:  # torch and code generation are imported by the methods that need them
     import networkx as nx
@@ -187,13 +187,18 @@ class Model:
         import torch
 
         from . import runtime
+        from .binding.bind import check_draw
 
         self._check_drawable()
         bound = self.bind(data, dtype=dtype, simulate_missing=True)
         draws: dict[str, list[torch.Tensor]] = {}
-        with runtime.seed(rng_seed=seed) if seed is not None else nullcontext():
+        simulated = {v.name for v in self.checked.variables.values() if v.kind is Kind.OBSERVED} - set(bound.observed)
+        compiled = self.compiled(frozenset(simulated), frozenset())
+        with runtime.seed(rng_seed=seed) if seed is not None else nullcontext(), \
+                self._evaluating(compiled, "drawing from the prior"):
             for _ in range(num_samples):
                 tr = runtime.trace(bound.model).get_trace()
+                check_draw(tr, self.checked, self.text)
                 for name, msg in tr.nodes.items():
                     if msg.kind in ("sample", "deterministic") and not msg.is_observed:
                         draws.setdefault(name, []).append(msg.value.detach())
@@ -219,9 +224,26 @@ class Model:
         from .infer import fit as run_fit
 
         guide = guide or ("guide" if self.checked.guide is not None else "normal")
-        bound = self.bind(data, dtype=dtype, subsample=subsample, reparam=reparam and guide != "guide")
-        return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
-                       progress=progress, checkpoint=checkpoint, **options)
+        reparam = reparam and guide != "guide"
+        bound = self.bind(data, dtype=dtype, subsample=subsample, reparam=reparam)
+        with self._evaluating(self.compiled(frozenset(), frozenset(subsample or {}), reparam), "fitting"):
+            return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
+                           progress=progress, checkpoint=checkpoint, **options)
+
+    @contextmanager
+    def _evaluating(self, compiled: Compiled, doing: str):
+        """Errors the model's own code raises while running (invalid distribution arguments,
+        a matrix that is not positive definite) as E0902 at their statement."""
+        from .binding.bind import evaluation_error
+        from .codegen.support import StepError
+
+        try:
+            yield
+        except (ValueError, RuntimeError, StepError) as error:  # LinAlgError is a RuntimeError
+            located = evaluation_error(error, compiled, self.text, doing)
+            if located is None:
+                raise
+            raise located from None
 
 
 def _read(data: Data) -> Mapping[str, Any]:
@@ -236,11 +258,10 @@ def _read(data: Data) -> Mapping[str, Any]:
 
 def load(path: str | Path) -> Model:
     """Read a model from a `.ppl` file."""
-    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise DslError([Diagnostic("E0806", f"cannot read model file {path}: {error}")]) from None
+        text = read_text_file(path)
+    except UnreadableFile as error:
+        raise DslError([Diagnostic("E0109", f"cannot read model file {path}: {error}", error.span)]) from None
     return Model(text, str(path))
 
 

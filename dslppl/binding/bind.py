@@ -7,6 +7,7 @@ a torch traceback.
 """
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import dataclass
 from types import CodeType
@@ -63,7 +64,8 @@ def bind(compiled: Compiled, checked: CheckedModel, inputs: Inputs, *, dtype: to
         constrain=constrain, unconstrain=_unconstrainer(model, latents, dtype), latents=latents, guide=guide,
         init=torch.zeros(layout.size, dtype=dtype), observed=generated.observed,
         deterministic=generated.deterministic, params=generated.params, subsample=dict(subsample or {}),
-        plate_sizes=plate_sizes(checked, inputs), offsets=_offsets(checked, inputs))
+        plate_sizes=plate_sizes(checked, inputs), offsets=_offsets(checked, inputs),
+        text=source.text if source is not None else compiled.generated.source)
 
 
 def _check_initial_point(model, checked: CheckedModel, dtype: torch.dtype, source: Source | None) -> None:
@@ -122,15 +124,61 @@ def _unconstrainer(model, latents: tuple[LatentSite, ...], dtype: torch.dtype):
     return unconstrain
 
 
-def _located(error: Exception, compiled: Compiled, source: Source | None) -> Exception:
-    """A DslError at the model statement whose generated line raised ``error``."""
+# torch's samplers refusing an argument (a NaN or negative scale reaching a C++ kernel).
+_ARGUMENT_ERROR = re.compile(r"expects all elements of|must be (positive|non-negative|finite|in )|"
+                             r"invalid (probability|value)|out of range|contains (nan|inf)", re.IGNORECASE)
+
+
+def evaluation_error(error: Exception, compiled: Compiled, source: Source | None,
+                     doing: str) -> DslError | None:
+    """E0902 at the model statement whose generated line raised ``error`` while ``doing``
+    (drawing from the prior, fitting): a distribution refusing its arguments (a negative
+    scale drawn from a prior) or a covariance matrix that is not positive definite. None
+    when ``error`` did not come from running the model's code (then it is a bug)."""
+    if isinstance(error, StepError):
+        located = _located(error, compiled, source)
+        return located if isinstance(located, DslError) else None
+    if not isinstance(error, (ValueError, torch.linalg.LinAlgError)) and not (
+            isinstance(error, RuntimeError) and _ARGUMENT_ERROR.search(str(error))):
+        return None
+    span = _generated_span(error, compiled)
+    if span is None:
+        return None
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if isinstance(error, torch.linalg.LinAlgError):
+        message = "a matrix is not positive definite (" + message.split(": ", 1)[-1] + ")"
+    return DslError([Diagnostic(
+        "E0902", f"invalid value while {doing}: {message}", span,
+        hint="bound the latents this statement reads (a scale must stay positive, a covariance "
+             "positive definite whatever values they take)")], source)
+
+
+def check_draw(tr, checked: CheckedModel, source: Source | None) -> None:
+    """E0902 for a prior draw that is NaN or has a NaN log-density: a distribution was given
+    invalid arguments (torch does not validate them in generated code). Infinities are not
+    errors here: a heavy-tailed or tiny-shape prior may draw them."""
+    invalid = [p for p in trace_problems(tr) if "nan" in p.detail or "failed" in p.detail]
+    if invalid:
+        raise DslError([Diagnostic(
+            "E0902", f"{p.detail} for '{p.site}' in a draw from the prior: an argument is invalid for "
+            "the values its parents drew", _span_of(checked, p.site),
+            hint="bound the latents this statement reads (a scale must stay positive whatever values "
+                 "they take)") for p in invalid], source)
+
+
+def _generated_span(error: Exception, compiled: Compiled):
+    """The model statement of the innermost generated line in ``error``'s traceback."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == compiled.filename]
     spans = compiled.generated.spans
-    span = None
     for frame in reversed(frames):
         if frame.lineno and frame.lineno <= len(spans) and spans[frame.lineno - 1] is not None:
-            span = spans[frame.lineno - 1]
-            break
+            return spans[frame.lineno - 1]
+    return None
+
+
+def _located(error: Exception, compiled: Compiled, source: Source | None) -> Exception:
+    """A DslError at the model statement whose generated line raised ``error``."""
+    span = _generated_span(error, compiled)
     if span is None or not isinstance(error, (RuntimeError, IndexError, ValueError, StepError)):
         where = f" (compiling {span})" if span else ""
         return InternalError(f"generated code failed{where}: {error!r}; this is a bug in dslppl, please report it")

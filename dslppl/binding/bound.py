@@ -18,6 +18,7 @@ by running the model on a valid initial point.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -68,6 +69,19 @@ class BoundModel:
     offsets: dict[str, tuple[int, ...]] = field(default_factory=dict)
     """Per variable whose array starts above 0 (defined over ``plate t in LO..HI``):
     the first index of each dimension, so ``mu`` element 0 is named ``mu[LO]``."""
+    text: str = ""                                # the model's source text (for fingerprints)
+
+    def fingerprint(self) -> dict[str, str]:
+        """What a checkpoint must agree on beyond the fit's settings: digests of the
+        model text and of the data, the dtype and the subsampled plates."""
+        data = hashlib.sha256()
+        for name in sorted(self.data):
+            value = self.data[name].detach().to("cpu", torch.float64).contiguous()
+            data.update(f"{name}{tuple(value.shape)};".encode())
+            data.update(value.numpy().tobytes())
+        return {"model_text": hashlib.sha256(self.text.encode()).hexdigest(), "data": data.hexdigest(),
+                "dtype": str(self.dtype).removeprefix("torch."),
+                "subsample": ",".join(f"{k}={v}" for k, v in sorted(self.subsample.items()))}
 
     @property
     def dim(self) -> int:

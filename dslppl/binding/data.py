@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +27,12 @@ from typing import Any, Mapping
 
 import torch
 
+from ..check.constants import INT_MAX, ConstantError, arithmetic
 from ..check.model import CheckedModel, Kind, Variable
 from ..diagnostics import Diagnostic, DslError, Note
-from ..source import Source, Span
+from ..library import FUNCTIONS
+from ..library.functions import Kind as FunctionKind
+from ..source import Source, Span, UnreadableFile, read_text_file
 from ..syntax import ast
 from ..types import TYPES
 from ..syntax.pretty import pretty_expr
@@ -51,12 +55,15 @@ def load_json(path: str | Path) -> dict[str, Any]:
     """Read a cmdstan-style JSON data file (an object of numbers and nested lists)."""
     path = Path(path)
     try:
-        text = path.read_text()
-    except OSError as error:
-        raise DslError([Diagnostic("E0806", f"cannot read data file: {error.strerror}",
-                                   Span(str(path), 1, 1, 1, 2))]) from None
+        text = read_text_file(path)
+    except UnreadableFile as error:
+        raise DslError([Diagnostic("E0806", f"cannot read data file: {error}", error.span)]) from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as error:
+        source = Source(text, str(path))
+        raise DslError([Diagnostic("E0806", f"key '{error.key}' appears twice in one JSON object",
+                                   _key_span(source, error.key))], source) from None
     except json.JSONDecodeError as error:
         source = Source(text, str(path))
         at_end = error.pos >= len(text.rstrip())
@@ -68,6 +75,31 @@ def load_json(path: str | Path) -> dict[str, Any]:
         raise DslError([Diagnostic("E0806", "a data file must hold a JSON object of named values",
                                    Span(str(path), 1, 1, 1, 2))], Source(text, str(path)))
     return data
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key given twice is an error rather than silently the last value."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+def _key_span(source: Source, key: str) -> Span:
+    """The second occurrence of ``"key"`` in the text (the first one that clashes)."""
+    quoted = json.dumps(key)
+    first = source.text.find(quoted)
+    second = source.text.find(quoted, first + 1)
+    at = second if second >= 0 else max(first, 0)
+    return source.span_at(at, len(quoted))
 
 
 def prepare(model: CheckedModel, data: Mapping[str, Any], dtype: torch.dtype = torch.float64,
@@ -113,7 +145,13 @@ class _Checker:
                 else:
                     unreadable.add(name)
         inputs.sizes = self._sizes(declared, supplied)
+        self._check_extents(inputs.sizes)
         self.scalars = {name: float(v) for name, v in supplied.items() if v.dim() == 0}
+        for name, variable in declared.items():  # constant defaults, for the bounds that read them
+            if name not in supplied and variable.decl.default is not None and not variable.type.shape:
+                value = evaluate(variable.decl.default, inputs.sizes, self.scalars)
+                if value is not None:
+                    self.scalars[name] = float(value)
         for name, variable in declared.items():
             if name in supplied:
                 if name not in self.clashed:
@@ -135,6 +173,10 @@ class _Checker:
 
     # --- conversion ---------------------------------------------------------------
     def _convert(self, variable: Variable, raw: Any) -> torch.Tensor | None:
+        if variable.base_type != "bool" and _holds_bool(raw):
+            self.error("E0803", variable, f"data '{variable.name}' should hold numbers "
+                       f"({variable.base_type}), but holds true/false")
+            return None
         try:
             if hasattr(raw, "to_numpy"):  # pandas: a copy, since its arrays may be read-only
                 raw = raw.to_numpy(copy=True)
@@ -176,6 +218,52 @@ class _Checker:
                        f"but '{array}' gives {size} = {length}",
                        notes=(Note(f"'{first}' is declared here", _decl_span(declared[first])),))
 
+    def _check_extents(self, sizes: dict[str, int]) -> None:
+        """Every size and domain the data determines is a whole number within `MAX_EXTENT`, and
+        no variable would need more memory than the machine has: errors before allocating."""
+        extents: dict[int, int] = {}
+        for node in _sized_expressions(self.model):
+            try:
+                value = evaluate(node, sizes, strict=True)
+            except ArithmeticError as error:
+                self._extent_error(node, f"this size cannot be computed: {error}")
+                continue
+            if value is None:
+                continue
+            if not (math.isfinite(value) and value == math.floor(value)):
+                self._extent_error(node, f"a size must be a whole number, but this one is {value:g}")
+            elif abs(value) > MAX_EXTENT:
+                self._extent_error(node, f"a size may be at most {MAX_EXTENT} (2**31 - 1), "
+                                         f"but this one is {_number(value)}")
+            else:
+                extents[id(node)] = int(value)
+        if not self.errors:
+            self._check_memory(extents)
+            self._check_empty_extremes(extents)
+
+    def _check_empty_extremes(self, extents: dict[int, int]) -> None:
+        """``max``/``min`` over an empty range has no value (a sum of none is 0; a maximum is not)."""
+        for node in _comprehensions(self.model):
+            if node.func.id in ("max", "min") and _extent(node.domain, extents) == 0:
+                self.errors.append(Diagnostic("E0807", f"{node.func.id}() over an empty range has no value",
+                                              node.domain.span, hint="the range's end must exceed its start"))
+
+    def _check_memory(self, extents: dict[int, int]) -> None:
+        budget = _memory_bytes()
+        itemsize = torch.empty((), dtype=self.dtype).element_size()
+        for variable in self.model.variables.values():
+            lengths = [_extent(f.domain, extents) for f in variable.frames]
+            if variable.type is not None:
+                lengths += [extents.get(id(e)) for e in variable.type.shape]
+            known = [n for n in lengths if n is not None]
+            need = math.prod(known) * itemsize
+            if need > budget:
+                self.error("E0807", variable, f"'{variable.name}' would need {need / 2 ** 30:.3g} GiB, "
+                           f"more than this machine's {budget / 2 ** 30:.3g} GiB of memory")
+
+    def _extent_error(self, node: ast.Expr, message: str) -> None:
+        self.errors.append(Diagnostic("E0807", message, node.span))
+
     # --- checks -----------------------------------------------------------------------
     def _check(self, variable: Variable, value: torch.Tensor, sizes: dict[str, int]) -> None:
         type_ = variable.type
@@ -216,6 +304,44 @@ class _Checker:
 
 
 
+MAX_EXTENT = 2 ** 31 - 1  # elements along one dimension, and steps of one domain
+
+
+def _sized_expressions(model: CheckedModel) -> list[ast.Expr]:
+    """Every expression that gives a size: declared shapes and the ends of every domain
+    (plates, loops, comprehensions), in the model and its guide."""
+    blocks = [model.program.model.body] + ([model.program.guide.body] if model.program.guide else [])
+    found = []
+    for body in blocks:
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Type):
+                    found += node.shape
+                elif isinstance(node, ast.Domain):
+                    found += [e for e in (node.lo, node.hi) if e is not None]
+    return found
+
+
+def _comprehensions(model: CheckedModel) -> list[ast.Comprehension]:
+    blocks = [model.program.model.body] + ([model.program.guide.body] if model.program.guide else [])
+    return [node for body in blocks for stmt in body for node in ast.walk(stmt)
+            if isinstance(node, ast.Comprehension)]
+
+
+def _extent(domain: ast.Domain, extents: dict[int, int]) -> int | None:
+    hi = extents.get(id(domain.hi))
+    lo = 0 if domain.lo is None else extents.get(id(domain.lo))
+    return None if hi is None or lo is None else max(hi - lo, 0)
+
+
+def _memory_bytes() -> int:
+    """The machine's physical memory (a generous bound: a model needs several copies)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 2 ** 40
+
+
 def plate_sizes(checked: CheckedModel, inputs: Inputs) -> dict[str, int]:
     """Each plate's number of elements, where the data determines it."""
     sizes = {}
@@ -225,6 +351,15 @@ def plate_sizes(checked: CheckedModel, inputs: Inputs) -> dict[str, int]:
         if lo is not None and hi is not None:
             sizes[name] = int(hi) - int(lo)
     return sizes
+
+
+def _holds_bool(raw: Any) -> bool:
+    """Whether JSON-like ``raw`` holds a true/false (which torch would silently read as 1/0)."""
+    if isinstance(raw, bool):
+        return True
+    if isinstance(raw, (list, tuple)):
+        return any(_holds_bool(item) for item in raw)
+    return False
 
 
 def _decl_span(variable: Variable) -> Span | None:
@@ -262,24 +397,47 @@ def _describe(type_: ast.Type, sizes: list[int | None]) -> str:
     return f"an array of {base}{bounds} values of shape [{dims}]"
 
 
-def evaluate(expr: ast.Expr, sizes: Mapping[str, int], scalars: Mapping[str, float] | None = None):
-    """The value of a size or bound written with numbers, sizes and arithmetic; None if unknown."""
-    scalars = {**(scalars or {}), **sizes}
+def evaluate(expr: ast.Expr, sizes: Mapping[str, int], scalars: Mapping[str, float] | None = None,
+             strict: bool = False):
+    """The value of a size or bound written with numbers, sizes and arithmetic; None if unknown
+    (or, with ``strict``, `ConstantError` where the arithmetic has no value)."""
+    try:
+        return _evaluate(expr, {**(scalars or {}), **sizes})
+    except ConstantError:
+        if strict:
+            raise
+        return None
+
+
+def _evaluate(expr: ast.Expr, scalars: Mapping[str, float]):
     match expr:
         case ast.Number(value=value):
             return value
         case ast.Name(id=name):
             return scalars.get(name)
         case ast.Unary(op="-", operand=operand):
-            inner = evaluate(operand, sizes, scalars)
+            inner = _evaluate(operand, scalars)
             return None if inner is None else -inner
         case ast.Binary(op=op, left=left, right=right) if op in "+-*/%^":
-            a, b = evaluate(left, sizes, scalars), evaluate(right, sizes, scalars)
+            a, b = _evaluate(left, scalars), _evaluate(right, scalars)
             if a is None or b is None:
                 return None
-            try:
-                return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None,
-                        "%": a % b if b else None, "^": a ** b}[op]
-            except (OverflowError, ZeroDivisionError):
+            if isinstance(a, float) and a == int(a) and math.isfinite(a) and abs(a) <= INT_MAX:
+                a = int(a)  # supplied scalars are floats; sizes are exact integers
+            if isinstance(b, float) and b == int(b) and math.isfinite(b) and abs(b) <= INT_MAX:
+                b = int(b)
+            return arithmetic(op, a, b)
+        case ast.Call(func=ast.Name(id=name), args=args, kwargs=()) if _elementwise(name) and len(args) >= 1:
+            values = [_evaluate(a, scalars) for a in args]
+            if any(v is None for v in values):
                 return None
+            result = float(FUNCTIONS[name].impl(*(torch.tensor(float(v), dtype=torch.float64) for v in values)))
+            if math.isnan(result):
+                raise ConstantError(f"{name}() of these arguments has no value")
+            return result
     return None
+
+
+def _elementwise(name: str) -> bool:
+    spec = FUNCTIONS.get(name)
+    return spec is not None and spec.kind is FunctionKind.ELEMENTWISE

@@ -3,8 +3,9 @@
 Passes run in order and each reports every mistake it finds before the next
 one starts, since later passes assume earlier ones succeeded:
 
+0. nesting limits and constant arithmetic (``limits``, ``constants``);
 1. collect definitions (``collect``);
-2. names, calls and types (``scope``, ``calls``);
+2. names, calls, operators and types (``scope``, ``calls``, ``operators``);
 3. ranks, plate reads and supports (``ranks``, ``plates``, ``supports``);
 4. what loops build and what may index (``loops``, ``indices``);
 5. the guide block, against the model (``guide``).
@@ -22,10 +23,13 @@ from ..source import Source
 from ..syntax import ast
 from .calls import check_calls
 from .collect import collect
+from .constants import check_constants
+from .limits import check_limits
 from .guide import check_guide
 from .indices import check_indices, known_names
 from .loops import check_loops
 from .model import CheckedModel, Frame, Kind, Piece, Variable
+from .operators import check_operators
 from .plates import check_plate_reads
 from .ranks import Ranks, check_ranks
 from .scope import resolve
@@ -52,11 +56,15 @@ def _check(program: ast.Program, source: Source | None) -> CheckedModel:
 
 def _check_block(body, sink: DiagnosticSink, source: Source | None, *, guide: bool = False,
                  outer: CheckedModel | None = None):
+    check_limits(body, sink)
+    sink.raise_if_errors(source)
+    check_constants(body, sink)
     variables, plates = collect(body, sink, guide=guide)
     sink.raise_if_errors(source)
     outer_names = [v.name for v in outer.data] if outer else ()
     resolve(variables, sink, outer_names)
     check_calls(variables, sink)
+    check_operators(variables, sink)
     sink.raise_if_errors(source)
     ranks = check_ranks(variables, sink, outer.ranks if outer else None)
     check_plate_reads(variables, sink)

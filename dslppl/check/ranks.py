@@ -176,6 +176,8 @@ class Ranks:
         return base - len(node.indices) + slices + max(advanced, default=0)
 
     def _known_rank(self, base: ast.Node) -> bool:
+        if isinstance(base, ast.Index):  # y[0][0]: known when y's rank is
+            return self._known_rank(base.base)
         return isinstance(base, ast.Name) and (base.id in self.variables or
                                                bool(self.outer and base.id in self.outer.variables))
 

@@ -13,7 +13,7 @@ from ..diagnostics import DiagnosticSink, did_you_mean
 from ..library import DISTRIBUTIONS, FUNCTIONS
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
-from .model import Piece, Variable
+from .model import Kind, Piece, Variable
 from .steps import step_offset
 
 
@@ -61,8 +61,12 @@ def resolve(variables: dict[str, Variable], sink: DiagnosticSink,
             reads = set(_reads(piece.expressions(target=True), indices, visible, sink))
             parents |= reads - (earlier - same_step)
             shape = list(piece.stmt.type.shape) if getattr(piece.stmt, "type", None) else []
-            sizes.update(_reads(shape + [f.domain for f in piece.frames], indices, visible, sink))
-        if variable.decl is not None:  # an observed variable's `data` declaration: its shape and bounds
+            sizes.update(_reads(shape, indices, visible, sink))
+            for depth, frame in enumerate(piece.frames):  # a domain sees the indices outside it only
+                outside = frozenset(f.index for f in piece.frames[:depth])
+                sizes.update(_reads([frame.domain], outside, visible, sink))
+        if variable.decl is not None and all(p.stmt is not variable.decl for p in variable.pieces):
+            # An observed variable's own `data` line: its shape and bounds read data.
             declared = variable.decl.type
             sizes.update(_reads(list(declared.shape) + [b.value for b in declared.bounds], frozenset(),
                                 visible, sink))
@@ -70,6 +74,21 @@ def resolve(variables: dict[str, Variable], sink: DiagnosticSink,
         variable.parents = frozenset(parents)
         variable.lagged = frozenset(lagged)
         variable.sizes = frozenset(sizes - parents)
+    _check_data_bounds(variables, sink)
+
+
+def _check_data_bounds(variables: dict[str, Variable], sink: DiagnosticSink) -> None:
+    """Bounds of data are checked when data is bound: they may read data only."""
+    for variable in variables.values():
+        if variable.decl is None:
+            continue
+        for bound in variable.decl.type.bounds:
+            for name in free_names(bound.value):
+                read = variables.get(name.id)
+                if read is not None and read.kind not in (Kind.DATA, Kind.OBSERVED):
+                    sink.error("E0205", f"the bound of data '{variable.name}' reads '{name.id}', which is "
+                               f"{read.kind.value}: a data bound may read only data", name.span,
+                               hint="bound it by a number or by other data")
 
 
 def _loop_reads(piece: Piece, variables: dict[str, Variable],

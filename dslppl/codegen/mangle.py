@@ -8,9 +8,9 @@ clashes with nothing. Internal names of generated code all start with ``_`` and
 a letter, which no mangled user name does, so the two never meet. Sites keep the
 user's names; only Python locals are mangled.
 
->>> table = mangle(["mu", "lambda", "sum", "_x", "lambda_"])
->>> table["lambda"], table["sum"], table["_x"], table["lambda_"]
-('lambda__', 'sum_', 'u__x', 'lambda_')
+>>> table = mangle(["mu", "lambda", "sum", "_x", "lambda_", "potential"])
+>>> table["lambda"], table["sum"], table["_x"], table["lambda_"], table["potential"]
+('lambda__', 'sum_', 'u__x', 'lambda_', 'potential_')
 """
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ import builtins
 import keyword
 from typing import Iterable
 
-# Globals of every generated module (see codegen.module): never a user local.
-GENERATED_GLOBALS = frozenset({"torch", "sample", "plate", "deterministic", "param", "factor", "math"})
+# Every name generated code defines without a leading underscore (see codegen.module):
+# its globals, and the functions ``bind`` defines and returns. Never a user local.
+GENERATED_GLOBALS = frozenset({"torch", "sample", "plate", "deterministic", "param", "factor", "math",
+                               "bind", "model", "guide", "potential", "constrain"})
 
 _UNSAFE = (frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
            | GENERATED_GLOBALS)

@@ -74,7 +74,7 @@ class Emitter(Indexing):
     def _emit(self, expr: ast.Expr, ctx: Context, index: bool) -> Val:
         match expr:
             case ast.Number(value=value):
-                return Val(repr(value), literal=True)
+                return Val(_number(value), literal=True)
             case ast.Bool(value=value):
                 return Val("True" if value else "False", literal=True, boolean=True)
             case ast.Name(id=name):
@@ -342,3 +342,9 @@ def target_read(piece) -> ast.Expr:
 
 def _is_name(code: str) -> bool:
     return code.isidentifier()
+
+
+def _number(value: int | float) -> str:
+    """A literal as Python source: ``1e999`` is ``float('inf')``, not the name ``inf``
+    (builtins are never user locals, see `mangle`)."""
+    return repr(value) if value == value and abs(value) != float("inf") else f"float({str(value)!r})"

@@ -2,5 +2,6 @@
 from .delta import Delta
 from .transforms import CovarianceTransform, OrderedTransform, ordered_vector
 from .truncated import ImproperUniform, Truncated
+from .vonmises import VonMises
 
-__all__ = ["CovarianceTransform", "Delta", "ImproperUniform", "OrderedTransform", "Truncated", "ordered_vector"]
+__all__ = ["CovarianceTransform", "Delta", "ImproperUniform", "OrderedTransform", "Truncated", "VonMises", "ordered_vector"]

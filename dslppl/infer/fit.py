@@ -37,7 +37,7 @@ from ..binding.bound import BoundModel
 from ..diagnostics import Diagnostic, DslError, did_you_mean
 from ..runtime import ParamStore, replay, trace
 from .adam import LeanAdam
-from .checkpoint import FORMAT, load_checkpoint, save_atomic
+from .checkpoint import FORMAT, load_checkpoint, remove_stale_temporaries, save_atomic
 from .elbo import Trace_ELBO
 from .families import Family, family_from_state
 from .laplace import MapResult, build_family, find_map
@@ -98,11 +98,18 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
                          f"({', '.join(GUIDES[:-1])})")
     if compile and guide == "guide":
         raise ValueError("compile=True compiles the step of an automatic guide, not of a guide block")
+    if bound.dim == 0 and not bound.params and guide != "guide":
+        raise DslError([Diagnostic("E0905", f"model {bound.name!r} has no latent variables or params: "
+                                   "there is nothing to fit",
+                                   hint="draw from it with sample_prior, or score it with log_joint")])
     if seed is not None:
         torch.manual_seed(seed)
     config = {"model": bound.name, "guide": guide, "steps": steps, "lr": lr, "seed": seed,
               "num_particles": num_particles, "dim": bound.dim, "clip_norm": clip_norm,
-              "rank": rank, "init_scale": init_scale}
+              "rank": rank, "init_scale": init_scale, "vectorize_particles": vectorize_particles,
+              **bound.fingerprint()}
+    if checkpoint is not None:
+        remove_stale_temporaries(checkpoint)
     saved = load_checkpoint(checkpoint, config) if checkpoint is not None and resume else None
     run = _Run(bound, guide, config, steps, lr, num_particles, clip_norm, progress,
                checkpoint, checkpoint_every, callback, compile)

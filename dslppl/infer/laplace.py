@@ -124,7 +124,10 @@ def hessian(potential: Potential, u: torch.Tensor) -> torch.Tensor | None:
     x = u.detach().clone().requires_grad_(True)
     if x.numel() <= _ROW_BY_ROW:
         grad, = torch.autograd.grad(f(x), x, create_graph=True)
-        rows = [torch.autograd.grad(g, x, retain_graph=True, allow_unused=True)[0] for g in grad]
+        if not grad.requires_grad:  # a linear potential (flat priors, log-Jacobians): H = 0
+            return torch.zeros(x.numel(), x.numel(), dtype=x.dtype)
+        rows = [torch.autograd.grad(g, x, retain_graph=True, allow_unused=True)[0]
+                if g.requires_grad else None for g in grad]
         H = torch.stack([r if r is not None else torch.zeros_like(x) for r in rows]).detach()
     else:
         with warnings.catch_warnings():

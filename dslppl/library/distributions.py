@@ -15,6 +15,8 @@ binding asks an entry for its torch class (``factory``), imported then.
 """
 from __future__ import annotations
 
+import importlib
+
 import inspect
 from dataclasses import dataclass, field
 from enum import Enum
@@ -60,11 +62,15 @@ class DistributionSpec:
     event_rank: int = 0
     positional: tuple[str, ...] | None = None    # parameters that may be given positionally
     int_params: tuple[str, ...] = ()             # sizes torch takes as Python ints, not tensors
-    cls: Callable | None = field(default=None, repr=False)  # a registered class; None: torch's of `name`
+    cls: Callable | str | None = field(default=None, repr=False)
+    """A registered class, or ``"module:Class"`` imported when code is bound; None: torch's of `name`."""
 
     @property
     def factory(self) -> Callable:
         """The class that builds the distribution: the registered one, or ``torch.distributions.<name>``."""
+        if isinstance(self.cls, str):
+            module, attr = self.cls.split(":")
+            return getattr(importlib.import_module(module), attr)
         if self.cls is not None:
             return self.cls
         import torch.distributions
@@ -107,7 +113,7 @@ _BUILTIN = [
     _spec("Laplace", _LOC_SCALE, Support.REAL),
     _spec("Gumbel", _LOC_SCALE, Support.REAL),
     _spec("Weibull", ("scale", "concentration"), Support.POSITIVE),
-    _spec("VonMises", ("loc", "concentration"), Support.REAL),
+    _spec("VonMises", ("loc", "concentration"), Support.REAL, cls="dslppl.distributions.vonmises:VonMises"),
     _spec("Bernoulli", ("probs", "logits"), Support.BOOLEAN, alternatives=_PROBS_LOGITS,
           positional=("probs",)),
     _spec("Binomial", _COUNT_PROBS, Support.BOUNDED_COUNT, alternatives=_PROBS_LOGITS,

@@ -52,5 +52,6 @@ def save(digraph: graphviz.Digraph, path: str | Path) -> Path:
     result = subprocess.run([dot, f"-T{suffix}", "-o", str(path)], input=digraph.source.encode("utf-8"),
                             capture_output=True, check=False)
     if result.returncode != 0:
-        raise RuntimeError(f"Graphviz 'dot' failed on {path.name}: {result.stderr.decode(errors='replace').strip()}")
+        # Almost always the file system (an unwritable path): reported as an OSError, exit 1.
+        raise OSError(f"Graphviz 'dot' failed on {path}: {result.stderr.decode(errors='replace').strip()}")
     return path

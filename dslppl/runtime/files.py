@@ -8,6 +8,7 @@ tensor(1.)
 """
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from typing import Any
@@ -34,3 +35,15 @@ def save_atomic(obj: Any, path: str | os.PathLike) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[str]:
+    """Delete the temporary files `save_atomic` left beside ``path`` when its process was
+    killed mid-write (SIGKILL runs no clean-up); returns their names."""
+    path = os.fspath(path)
+    pattern = os.path.join(glob.escape(os.path.dirname(path) or "."),
+                           glob.escape(os.path.basename(path)) + ".*.tmp")
+    stale = [name for name in glob.glob(pattern) if os.path.isfile(name)]
+    for name in stale:
+        os.unlink(name)
+    return stale

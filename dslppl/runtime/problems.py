@@ -46,7 +46,7 @@ def trace_problems(tr: Trace) -> list[SiteProblem]:
         if msg.kind == "sample":
             try:
                 lp = msg.fn.log_prob(msg.value)
-            except (ValueError, RuntimeError) as e:
+            except (ValueError, RuntimeError, IndexError) as e:  # IndexError: a read outside an array
                 problems.append(SiteProblem(name, f"log-density failed: {first_line(e)}"))
                 continue
             bad = _describe_nonfinite(lp)

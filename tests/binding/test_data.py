@@ -162,3 +162,15 @@ def test_structured_data_types_are_validated_at_their_declaration(declared, valu
 def test_valid_structured_data_binds(declared, value):
     model = dslppl.loads(f"model m {{\n  data v: {declared}\n  mu ~ Normal(0, 1)\n}}", "m.ppl")
     assert model.bind({"v": value}).data["v"].shape == torch.tensor(value).shape
+
+
+def test_a_variable_larger_than_memory_is_refused_before_allocating(monkeypatch):
+    import dslppl.binding.data as data_module
+
+    monkeypatch.setattr(data_module, "_memory_bytes", lambda: 2 ** 20)  # 1 MiB
+    model = dslppl.loads("model m { data N: int\n mu ~ Normal(0, 1)\n"
+                         " plate i in N { plate j in N { x[i, j] ~ Normal(mu, 1) } } }")
+    with pytest.raises(dslppl.DslError) as info:
+        model.bind({"N": 400})  # 400 * 400 * 8 bytes = 1.2 MiB
+    assert info.value.codes == ["E0807"] and "'x' would need" in str(info.value)
+    model.bind({"N": 300})  # 0.7 MiB fits

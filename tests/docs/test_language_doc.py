@@ -108,3 +108,24 @@ def test_error_codes_named_on_the_page_exist():
 
 def test_links_lead_somewhere():
     assert broken_links(PAGE) == []
+
+
+def test_limits_table_states_the_library_limits():
+    from dslppl.binding.data import MAX_EXTENT
+    from dslppl.check.constants import INT_MAX
+    from dslppl.check.limits import MAX_ARRAY_NESTING, MAX_BLOCK_NESTING, MAX_EXPRESSION_DEPTH
+    from dslppl.cli import MAX_SAMPLES
+    from dslppl.source import MAX_FILE_BYTES
+
+    rows = {}
+    for line in PAGE.read_text().split("### Limits", 1)[1].split("\n## ", 1)[0].splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 3 and cells[1] not in ("value", "---"):
+            rows[cells[0]] = cells[1]
+    assert int(rows["expression nesting (a chain `a + b + c` counts once)"]) == MAX_EXPRESSION_DEPTH
+    assert int(rows["array literals inside each other"]) == MAX_ARRAY_NESTING
+    assert int(rows["plates and `for` loops inside each other"]) == MAX_BLOCK_NESTING
+    assert eval(rows["an integer constant or literal arithmetic result"]) == INT_MAX
+    assert eval(rows["elements along one dimension, steps of one domain"]) == MAX_EXTENT
+    assert rows["a model or data file"] == f"{MAX_FILE_BYTES // 2 ** 20} MiB"
+    assert int(rows["draws per command (`-n`, `--num-samples`)"].replace(",", "")) == MAX_SAMPLES

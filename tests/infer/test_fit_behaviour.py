@@ -8,7 +8,7 @@ import torch
 from torch.distributions import HalfCauchy, Normal
 
 import fakes
-from dslppl.diagnostics import DslError
+from dslppl.diagnostics import CheckpointError, DslError
 from dslppl.infer import Fit, NonFiniteLoss, bind_program, fit
 from dslppl.runtime import factor, get_param_store, param, plate, sample
 
@@ -47,7 +47,7 @@ def test_checkpoint_of_another_fit_is_refused(tmp_path):
     path = tmp_path / "fit.ckpt"
     fit(fakes.linear_regression(), guide="normal", steps=100, seed=0, progress=False,
         checkpoint=path, checkpoint_every=50)
-    with pytest.raises(ValueError, match="lr"):
+    with pytest.raises(CheckpointError, match="lr"):
         fit(fakes.linear_regression(), guide="normal", steps=100, lr=0.1, seed=0, progress=False,
             checkpoint=path)
 

@@ -114,7 +114,12 @@ def test_lexer_remembers_open_brackets():
     assert [str(t) for t in state.brackets] == ["{", "(", "["]
 
 
-@pytest.mark.parametrize("code", sorted(c for c in CODES if c.startswith("E01")))
+# E01xx codes not from the parser: reading the file (E0109), the checker's first pass
+# on nesting (E0110) and literal arithmetic (E0111); golden programs cover the last two.
+AFTER_PARSING = {"E0109", "E0110", "E0111"}
+
+
+@pytest.mark.parametrize("code", sorted(c for c in CODES if c.startswith("E01") and c not in AFTER_PARSING))
 def test_catalogue_examples_give_their_code(code):
     example = CODES[code].example
     text = example if example.startswith(("model", "guide")) else f"model m {{\n{example}\n}}\n"
