@@ -323,7 +323,8 @@ class ProgramWriter:
     def _deterministic(self, variable: Variable) -> None:
         ctx = self.context(variable.piece.frames)
         py = self.symbols.names[variable.name]
-        val = self.emit.tensor(self.emit.value(variable.value, ctx))  # a site's value is a tensor
+        # a site's value is a tensor, and a comparison's is stored as 0/1 (booleans count as numbers)
+        val = self.emit.numeric(self.emit.tensor(self.emit.value(variable.value, ctx)))
         code = self._fill(val, ctx)
         symbol = self.symbols.get(variable.name)
         if symbol.data_only:

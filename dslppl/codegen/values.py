@@ -65,6 +65,11 @@ class Emitter(Indexing):
         return Val(f"{val.code}.to(_rt.dtype)", val.axes, val.rank, val.data_only)
 
     @staticmethod
+    def _condition(val: Val) -> Val:
+        """A value used as a condition: a boolean as it is, a number compared with 0."""
+        return val if val.boolean else Val(f"({val.code} != 0)", val.axes, val.rank, val.data_only, boolean=True)
+
+    @staticmethod
     def tensor(val: Val) -> Val:
         """A Python number as a tensor of the model's dtype (torch functions and
         distributions take tensors; a float would be float32 whatever the data)."""
@@ -170,6 +175,8 @@ class Emitter(Indexing):
         op = node.op
         if op not in _LOGIC and op not in _COMPARE:
             left, right = self.numeric(left), self.numeric(right)
+        elif op in _LOGIC:  # torch's logical functions take tensors, not Python numbers
+            left, right = self.tensor(left), self.tensor(right)
         lc, rc = self._aligned(left, right, ctx)
         if op in _LOGIC:
             code = f"{_LOGIC[op]}({lc}, {rc})"
@@ -241,8 +248,8 @@ class Emitter(Indexing):
             args = [self.hoisted(a, ctx, tensor=True) for a in args]
         if not spec.creates:  # creators take Python sizes; everything else tensors
             args = [self.tensor(a) for a in args]
-        if spec.kind is FnKind.ELEMENTWISE:  # booleans count as 0/1 (where's condition stays one)
-            args = [a if (name, i) == ("where", 0) else self.numeric(a) for i, a in enumerate(args)]
+        if spec.kind is FnKind.ELEMENTWISE:  # booleans count as 0/1; where's condition is a boolean
+            args = [self._condition(a) if (name, i) == ("where", 0) else self.numeric(a) for i, a in enumerate(args)]
         if spec.kind is FnKind.REDUCTION and len(args) == 1:
             dims = self._reduce_dims(node, args[0])
             return Val(f"{fn}({args[0].code}, {dims})", axes, rank, data_only)
@@ -324,7 +331,7 @@ class Emitter(Indexing):
         rank = self.symbols.ranks.of(node)
         position = len(ctx.axes)
         if not body.plated:
-            code = f"_rt.reduce_constant({fn}, {body.code}, {axis.size})"
+            code = f"_rt.reduce_constant({fn}, {self.numeric(self.tensor(body)).code}, {axis.size})"
             return Val(code, frozenset(), rank, body.data_only)
         code = f"{fn}({body.code}, ({position},))"
         axes = body.axes - {axis.name}
