@@ -103,9 +103,11 @@ def main() -> None:
     check = "`dslppl check`"
     rows.append(["`dslppl check`, empty parser cache (first run)", *cells(cold, torch[check]),
                  *(cells(before[1], before[2][check]) if before else [])])
-    worst = max(now[name][0] for name in now if name.startswith("`dslppl"))
-    notes = [f"Target: every `dslppl` command here under {TARGET_S} s; slowest: {worst:.3f} s "
-             f"({'met' if worst < TARGET_S else 'not met'}).",
+    targeted = ("`dslppl check`", "`dslppl render -o x.dot`")
+    worst = max(now[name][0] for name in targeted)
+    notes = [f"Target: `dslppl check` and `dslppl render` under {TARGET_S} s wall; slower of the two: "
+             f"{worst:.3f} s ({'met' if worst < TARGET_S else 'not met'}; wall time grows with the load "
+             "average, cpu time much less).",
              "Each process is `python -c \"from dslppl.cli import main; ...\"` (what the `dslppl` script "
              "runs) with a fresh parser cache directory per column; the first run fills it. "
              "cpu: user + system time of the process, less sensitive than wall time to other load."]
