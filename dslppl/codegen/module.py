@@ -99,13 +99,14 @@ def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str
     out = writer.out
     rows: list[tuple[str, object]] = [(line, None) for line in _HEADER.format(name=checked.name).splitlines()]
     source = writer.symbols.source
+    text_lines = source.lines() if source is not None else []
 
     def add(lines, spans, indent="    "):
         previous = None
         for line, span in zip(lines, spans):
             if span is not None and span != previous:
                 code = indent + line
-                rows.append((code[:len(code) - len(code.lstrip())] + _comment(span, source), span))
+                rows.append((code[:len(code) - len(code.lstrip())] + _comment(span, text_lines), span))
             previous = span
             rows.append((indent + line, span))
 
@@ -131,9 +132,9 @@ def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str
                      names, tuple(out.dynamic), tuple(r[1] for r in rows))
 
 
-def _comment(span, source: Source | None) -> str:
-    """``# file:line: statement``, naming the statement the next lines come from."""
-    text = source.line_text(span.line).strip() if source is not None else ""
+def _comment(span, lines: list[str]) -> str:
+    """``# file:line: statement``, naming the statement the next lines come from (``lines``: the source's)."""
+    text = lines[span.line - 1].strip() if 0 < span.line <= len(lines) else ""
     text = "".join(c if c.isprintable() else "?" for c in text)
     return f"# {span.file or '<string>'}:{span.line}: {text[:72]}".rstrip()
 
