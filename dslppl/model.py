@@ -180,9 +180,10 @@ class Model:
         from .infer import fit as run_fit
 
         bound = self.bind(data, dtype=dtype, subsample=subsample)
+        full = self.bind(data, dtype=dtype) if subsample else None   # for the reliability check
         guide = guide or ("guide" if self.checked.guide is not None else "normal")
         return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
-                       progress=progress, checkpoint=checkpoint, **options)
+                       progress=progress, checkpoint=checkpoint, full=full, **options)
 
 
 def _read(data: Data) -> Mapping[str, Any]:

@@ -43,6 +43,7 @@ from .families import Family, family_from_state
 from .laplace import MapResult, build_family, find_map
 from .loop import FusedStep, TraceStep, Trainer
 from .nonfinite import NonFiniteLoss
+from .reliability import assess, guide_log_weights, program_log_weights
 from .result import Fit, MapInfo
 from .schedule import Schedule
 from .svi import param_scope
@@ -52,6 +53,8 @@ from .threads import threads as use_threads
 __all__ = ["fit", "GUIDES"]
 
 GUIDES = ("normal", "mvn", "lowrank", "delta", "laplace", "guide")
+DIAGNOSTIC_DRAWS = 1000   # guide draws for k-hat (a DSL guide, traced one by one: a fifth)
+DIAGNOSTIC_SEED = 20250101
 
 
 def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float = 0.01,
@@ -59,7 +62,8 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 500,
         resume: bool = True, clip_norm: float | None = None, rank: int | None = None,
         init_scale: float = 0.1, vectorize_particles: bool = False,
-        callback: Callable[[int, float], None] | None = None, threads: int | None = None) -> Fit:
+        callback: Callable[[int, float], None] | None = None, threads: int | None = None,
+        full: BoundModel | None = None) -> Fit:
     """Fit ``bound`` with ``guide`` (one of :data:`GUIDES`); see the module docstring.
 
     ``steps`` is the most SVI steps (fewer when the loss plateaus early);
@@ -73,7 +77,9 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
     plate (the programs must broadcast over it); ``callback(step, loss)``
     runs after every step; ``threads`` sets torch's intra-op threads during
     the fit (default: 1 when the data is small, where the thread pool costs
-    more than it saves; otherwise torch's setting). A non-finite loss raises
+    more than it saves; otherwise torch's setting); ``full`` is the model
+    bound to all its data, for the reliability check of a subsampled fit
+    (:mod:`~dslppl.infer.reliability`). A non-finite loss raises
     :class:`NonFiniteLoss`.
 
     >>> import torch
@@ -101,7 +107,8 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
               "rank": rank, "init_scale": init_scale}
     saved = load_checkpoint(checkpoint, config) if checkpoint is not None and resume else None
     run = _Run(bound, guide, config, steps, lr, num_particles, clip_norm, progress,
-               checkpoint, checkpoint_every, callback)
+               checkpoint, checkpoint_every, callback,
+               full if full is not None and full.dim == bound.dim else None)
     with use_threads(auto_threads(bound) if threads is None else threads):
         if guide == "guide":
             return run.program(saved, vectorize_particles)
@@ -112,8 +119,8 @@ class _Run:
     """One call of :func:`fit`: its settings, and the two ways to carry it out."""
 
     def __init__(self, bound, kind, config, steps, lr, num_particles, clip_norm, progress,
-                 checkpoint, checkpoint_every, callback) -> None:
-        self.bound, self.kind, self.config = bound, kind, config
+                 checkpoint, checkpoint_every, callback, full) -> None:
+        self.bound, self.kind, self.config, self.full = bound, kind, config, full
         self.steps, self.lr, self.num_particles, self.clip_norm = steps, lr, num_particles, clip_norm
         self.progress = f"{bound.name} [{kind}]" if progress else False
         self.checkpoint, self.checkpoint_every, self.callback = checkpoint, checkpoint_every, callback
@@ -207,8 +214,22 @@ class _Run:
         return {name: value.detach() for name, value in self.store.items()}
 
     def _fit(self, family: Family | None, phi, losses, info, converged: bool) -> Fit:
-        return Fit(self.bound.name, self.kind, list(losses), family, phi, self._param_values(),
-                   info, converged, self.bound)
+        result = Fit(self.bound.name, self.kind, list(losses), family, phi, self._param_values(),
+                     info, converged, self.bound)
+        weights = self._log_weights(family, phi)
+        result.reliability = (assess(weights, self.kind, converged, self.steps, result.final_loss))
+        return result
+
+    def _log_weights(self, family: Family | None, phi) -> torch.Tensor | None:
+        """Log importance weights of the guide's draws against the full-data model."""
+        if self.kind == "delta":
+            return None
+        with torch.random.fork_rng(devices=[]), param_scope(self.store):
+            torch.manual_seed(DIAGNOSTIC_SEED)
+            if family is None:
+                return program_log_weights(self.bound.model, self.bound.guide, DIAGNOSTIC_DRAWS // 5)
+            potential = self.full.potential if self.full is not None else self.bound.potential
+            return guide_log_weights(family, phi, potential, DIAGNOSTIC_DRAWS)
 
 
 def _info(result: MapResult) -> MapInfo:

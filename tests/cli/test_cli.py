@@ -214,7 +214,9 @@ def test_fit_writes_fit_json(capsys, tmp_path):
     assert status == 0, err
     assert out.startswith("coin: guide normal, ") and out.endswith(f"wrote {target}\n")
     fit = json.loads(target.read_text())
-    assert set(fit) == {"model", "guide", "steps", "final_loss", "summary"}
+    assert set(fit) == {"model", "guide", "steps", "final_loss", "converged", "khat", "reliable",
+                        "warnings", "summary"}
+    assert isinstance(fit["reliable"], bool) and isinstance(fit["warnings"], list)
     assert fit["model"] == "coin" and fit["guide"] == "normal"
     assert isinstance(fit["steps"], int) and 0 < fit["steps"] <= 300
     assert math.isfinite(fit["final_loss"])
