@@ -144,18 +144,20 @@ class _Run:
         extra = self._model_params()
         optimizer = LeanAdam([phi, *extra], lr=self.lr)
         step = FusedStep(bound, family, phi, extra, optimizer, potential, self.num_particles,
-                         self.clip_norm, params=self._param_values)
+                         self.clip_norm, params=self._param_values,
+                         check_potential=self._scoped(self.full.potential) if self.full else None)
         trainer = self._trainer(step, {"family": family.state(),
                                        "map": None if info is None else vars(info)})
         if saved is not None:
             trainer.load_state_dict(saved["trainer"])
         make_fit = lambda: self._fit(family, phi.detach().clone(), trainer.losses, info,  # noqa: E731
-                                     trainer.schedule.tail_start is not None
-                                     and trainer.schedule.end < self.steps)
+                                     trainer.schedule.converged)
         return self._train(trainer, make_fit)
 
     def _potential(self) -> Callable[[torch.Tensor], torch.Tensor]:
-        potential = self.bound.potential
+        return self._scoped(self.bound.potential)
+
+    def _scoped(self, potential: Callable[[torch.Tensor], torch.Tensor]) -> Callable:
         if not self.bound.params:
             return potential
 
@@ -185,12 +187,13 @@ class _Run:
             trace(replay(bound.model, trace=guide_tr)).get_trace()
         leaves = [leaf for _, leaf in self.store.named_parameters()]
         optimizer = LeanAdam(leaves, lr=self.lr)
-        step = TraceStep(bound.model, bound.guide, elbo, self.store, optimizer, self.clip_norm)
+        step = TraceStep(bound.model, bound.guide, elbo, self.store, optimizer, self.clip_norm,
+                         self.full.model if self.full else None)
         trainer = self._trainer(step, {"params": list(self.store.keys())})
         if saved is not None:
             trainer.load_state_dict(saved["trainer"])
         make_fit = lambda: self._fit(None, None, trainer.losses, None,  # noqa: E731
-                                     trainer.schedule.end < self.steps)
+                                     trainer.schedule.converged)
         return self._train(trainer, make_fit)
 
     # --- shared ----------------------------------------------------------------------
@@ -216,20 +219,22 @@ class _Run:
     def _fit(self, family: Family | None, phi, losses, info, converged: bool) -> Fit:
         result = Fit(self.bound.name, self.kind, list(losses), family, phi, self._param_values(),
                      info, converged, self.bound)
-        weights = self._log_weights(family, phi)
-        result.reliability = (assess(weights, self.kind, converged, self.steps, result.final_loss))
+        weights, draws = self._log_weights(family, phi)
+        result.reliability = assess(weights, draws, self.kind, converged, self.steps,
+                                    result.final_loss)
         return result
 
-    def _log_weights(self, family: Family | None, phi) -> torch.Tensor | None:
-        """Log importance weights of the guide's draws against the full-data model."""
+    def _log_weights(self, family: Family | None, phi) -> tuple[torch.Tensor | None, ...]:
+        """Log importance weights of the guide's draws against the full-data model, and the draws."""
         if self.kind == "delta":
-            return None
+            return None, None
         with torch.random.fork_rng(devices=[]), param_scope(self.store):
             torch.manual_seed(DIAGNOSTIC_SEED)
             if family is None:
-                return program_log_weights(self.bound.model, self.bound.guide, DIAGNOSTIC_DRAWS // 5)
-            potential = self.full.potential if self.full is not None else self.bound.potential
-            return guide_log_weights(family, phi, potential, DIAGNOSTIC_DRAWS)
+                model = self.full.model if self.full is not None else self.bound.model
+                return program_log_weights(model, self.bound.guide, DIAGNOSTIC_DRAWS // 5)
+            model = self.full if self.full is not None else self.bound
+            return guide_log_weights(family, phi, model.potential, DIAGNOSTIC_DRAWS)
 
 
 def _info(result: MapResult) -> MapInfo:

@@ -52,7 +52,7 @@ class Fit:
     phi: torch.Tensor | None = None          # the family's fitted parameter vector
     param_values: dict[str, torch.Tensor] = field(default_factory=dict)  # `param` sites
     map: MapInfo | None = None
-    converged: bool = False                  # the loss plateaued before the step budget ran out
+    converged: bool = False                  # the ELBO stopped improving before the step budget ran out
     bound: BoundModel | None = field(default=None, repr=False)
     saved_summary: Summary | None = field(default=None, repr=False)
     reliability: Reliability | None = None   # k-hat, convergence and warnings (set by fit)
