@@ -154,15 +154,30 @@ def _fit(args) -> int:
     if args.resume and not args.checkpoint:
         raise UsageError("--resume needs --checkpoint PATH")
     model = load(args.model)
-    fit = model.fit(args.data, guide=args.guide, steps=args.steps, lr=args.lr, seed=args.seed,
-                    subsample=_subsample(args.subsample), progress=not args.no_progress,
-                    checkpoint=args.checkpoint, resume=args.resume, dtype=DTYPES[args.dtype])
+    init = _init(args.init) if args.init else None
+    try:
+        fit = model.fit(args.data, guide=args.guide, steps=args.steps, lr=args.lr, seed=args.seed,
+                        num_particles=args.num_particles, subsample=_subsample(args.subsample),
+                        progress=not args.no_progress, checkpoint=args.checkpoint, resume=args.resume,
+                        dtype=DTYPES[args.dtype], init=init, map_start=not args.no_map_start)
+    except ValueError as error:   # fit's argument errors (an --init name that is no latent, ...)
+        raise UsageError(str(error)) from None
     summary = fit.summary(n=args.num_samples, seed=args.seed if args.seed is not None else 0)
     print(fit.format_summary(summary))
     if args.out:
         Path(args.out).write_text(json.dumps(fit.to_json(summary), indent=1))
         print(f"wrote {args.out}")
     return 0
+
+
+def _init(path: str) -> dict:
+    try:
+        values = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise UsageError(f"--init: cannot read {path}: {error}") from None
+    if not isinstance(values, dict):
+        raise UsageError(f"--init: {path} must hold a JSON object of latent values by name")
+    return values
 
 
 def _subsample(pairs: list[str] | None) -> dict[str, int] | None:
@@ -215,6 +230,10 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--steps", type=int, default=2000)
     fit.add_argument("--lr", type=float, default=0.01)
     fit.add_argument("--seed", type=int)
+    fit.add_argument("--num-particles", type=int, default=1, help="draws of the ELBO per step")
+    fit.add_argument("--init", metavar="INIT.json", help="starting values of latents, by name (constrained)")
+    fit.add_argument("--no-map-start", action="store_true",
+                     help="start at --init (or u = 0), not at the MAP; no multi-start")
     fit.add_argument("--num-samples", type=int, default=1000, help="posterior draws for the summary")
     fit.add_argument("--subsample", action="append", metavar="PLATE=SIZE", help="minibatch a plate")
     fit.add_argument("--out", help="write FIT.json")

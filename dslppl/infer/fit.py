@@ -28,8 +28,10 @@ identity preconditioner and scale ``init_scale``, as Pyro's autoguides do.
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
-from typing import Callable
+from typing import Callable, Mapping
 
 import torch
 
@@ -46,6 +48,7 @@ from .nonfinite import NonFiniteLoss
 from .reliability import assess, guide_log_weights, program_log_weights
 from .result import Fit, MapInfo
 from .schedule import Schedule
+from .starts import SCORE_PARTICLES, STARTS, initial_point, random_inits, trap
 from .svi import param_scope
 from .threads import auto_threads
 from .threads import threads as use_threads
@@ -63,7 +66,8 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
         resume: bool = True, clip_norm: float | None = None, rank: int | None = None,
         init_scale: float = 0.1, vectorize_particles: bool = False,
         callback: Callable[[int, float], None] | None = None, threads: int | None = None,
-        full: BoundModel | None = None) -> Fit:
+        full: BoundModel | None = None, init: Mapping[str, object] | None = None,
+        map_start: bool = True) -> Fit:
     """Fit ``bound`` with ``guide`` (one of :data:`GUIDES`); see the module docstring.
 
     ``steps`` is the most SVI steps (fewer when the loss plateaus early);
@@ -79,8 +83,12 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
     the fit (default: 1 when the data is small, where the thread pool costs
     more than it saves; otherwise torch's setting); ``full`` is the model
     bound to all its data, for the reliability check of a subsampled fit
-    (:mod:`~dslppl.infer.reliability`). A non-finite loss raises
-    :class:`NonFiniteLoss`.
+    (:mod:`~dslppl.infer.reliability`); ``init`` maps latent names to
+    constrained starting values (the others start at ``bound.init``);
+    ``map_start=False`` skips the MAP: the guide starts at ``init`` with the
+    identity preconditioner (:mod:`~dslppl.infer.starts` says when the
+    default start leaves the MAP for the best of several short runs).
+    A non-finite loss raises :class:`NonFiniteLoss`.
 
     >>> import torch
     >>> from torch.distributions import Normal
@@ -102,13 +110,16 @@ def fit(bound: BoundModel, guide: str = "normal", steps: int = 2000, lr: float =
                          f"({', '.join(GUIDES[:-1])})")
     if seed is not None:
         torch.manual_seed(seed)
+    if init is not None:
+        bound = dataclasses.replace(bound, init=initial_point(bound, init))
     config = {"model": bound.name, "guide": guide, "steps": steps, "lr": lr, "seed": seed,
               "num_particles": num_particles, "dim": bound.dim, "clip_norm": clip_norm,
-              "rank": rank, "init_scale": init_scale}
+              "rank": rank, "init_scale": init_scale, "map_start": map_start,
+              "init": None if init is None else bound.init.tolist()}
     saved = load_checkpoint(checkpoint, config) if checkpoint is not None and resume else None
     run = _Run(bound, guide, config, steps, lr, num_particles, clip_norm, progress,
                checkpoint, checkpoint_every, callback,
-               full if full is not None and full.dim == bound.dim else None)
+               full if full is not None and full.dim == bound.dim else None, map_start)
     with use_threads(auto_threads(bound) if threads is None else threads):
         if guide == "guide":
             return run.program(saved, vectorize_particles)
@@ -119,12 +130,14 @@ class _Run:
     """One call of :func:`fit`: its settings, and the two ways to carry it out."""
 
     def __init__(self, bound, kind, config, steps, lr, num_particles, clip_norm, progress,
-                 checkpoint, checkpoint_every, callback, full) -> None:
+                 checkpoint, checkpoint_every, callback, full, map_start) -> None:
         self.bound, self.kind, self.config, self.full = bound, kind, config, full
+        self.map_start = map_start
         self.steps, self.lr, self.num_particles, self.clip_norm = steps, lr, num_particles, clip_norm
         self.progress = f"{bound.name} [{kind}]" if progress else False
         self.checkpoint, self.checkpoint_every, self.callback = checkpoint, checkpoint_every, callback
         self.store = ParamStore()  # the fit's own params: the global store is left alone
+        self.trap: str | None = None   # why the MAP was no place to start, if it was not
 
     # --- automatic guides: the fused path -------------------------------------------
     def automatic(self, saved: dict | None, rank: int | None, init_scale: float) -> Fit:
@@ -133,14 +146,20 @@ class _Run:
             family = family_from_state(saved["family"])
             info = None if saved["map"] is None else MapInfo(**saved["map"])
         else:
-            map_result = None if bound.subsample else find_map(potential, bound.init)
+            seek = self.map_start and not bound.subsample
+            map_result = find_map(potential, bound.init) if seek else None
             info = None if map_result is None else _info(map_result)
             if self.kind == "laplace" and not (map_result and map_result.found):
                 raise _no_mode(bound, map_result)
             family = build_family(self.kind, bound.dim, bound.init, map_result, rank, init_scale)
             if self.kind == "laplace" or (self.kind == "delta" and info is not None and info.found):
                 return self._fit(family, family.init_params(), map_result.losses, info, True)
-        phi = family.init_params().requires_grad_(True)
+            start = family.init_params()
+            if map_result is not None and not bound.params and self.kind != "delta":
+                self.trap = trap(bound, map_result)
+                if self.trap is not None:
+                    family, start = self._best_start(family, map_result, rank, init_scale)
+        phi = (family.init_params() if saved is not None else start).requires_grad_(True)
         extra = self._model_params()
         optimizer = LeanAdam([phi, *extra], lr=self.lr)
         step = FusedStep(bound, family, phi, extra, optimizer, potential, self.num_particles,
@@ -153,6 +172,26 @@ class _Run:
         make_fit = lambda: self._fit(family, phi.detach().clone(), trainer.losses, info,  # noqa: E731
                                      trainer.schedule.converged)
         return self._train(trainer, make_fit)
+
+    def _best_start(self, family: Family, map_result: MapResult, rank, init_scale):
+        """The best of several short fits (see :mod:`~dslppl.infer.starts`): (family, phi)."""
+        bound, potential = self.bound, self._potential()
+        inits = [bound.init, *random_inits(bound, STARTS, int(torch.randint(2 ** 31, ())))]
+        families = ([family] if map_result.found else []) + [
+            build_family(self.kind, bound.dim, init, None, rank, init_scale) for init in inits]
+        best, best_score = (family, family.init_params()), math.inf
+        for candidate in families:
+            phi = candidate.init_params().requires_grad_(True)
+            step = FusedStep(bound, candidate, phi, [], LeanAdam([phi], lr=self.lr), potential,
+                             self.num_particles, self.clip_norm)
+            try:
+                Trainer(step, Schedule(max(100, self.steps // 10), self.lr), False).run()
+            except NonFiniteLoss:
+                continue
+            value = step.evaluate(SCORE_PARTICLES)
+            if math.isfinite(value) and value < best_score:
+                best, best_score = (candidate, phi.detach().clone()), value
+        return best
 
     def _potential(self) -> Callable[[torch.Tensor], torch.Tensor]:
         return self._scoped(self.bound.potential)
@@ -242,8 +281,9 @@ def _info(result: MapResult) -> MapInfo:
 
 
 def _no_mode(bound: BoundModel, result: MapResult | None) -> DslError:
-    why = ("its plates are subsampled (the potential is a minibatch estimate)" if result is None
-           else result.message)
+    why = (result.message if result is not None
+           else "its plates are subsampled (the potential is a minibatch estimate)" if bound.subsample
+           else "the MAP search is off (map_start=False)")
     return DslError([Diagnostic(
         "E0904", f"model {bound.name!r} has no posterior mode for the Laplace approximation: {why}",
         hint="use guide='mvn' or 'normal', which do not need one")])

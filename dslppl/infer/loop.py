@@ -53,9 +53,9 @@ class _Step(ABC):
         """One step; returns the loss before it."""
 
     @abstractmethod
-    def evaluate(self) -> float:
-        """The loss at the current parameters, averaged over ``EVAL_PARTICLES`` draws that
-        are the same at every call (common random numbers; torch's RNG stream is left as it was)."""
+    def evaluate(self, particles: int = EVAL_PARTICLES) -> float:
+        """The loss at the current parameters, averaged over ``particles`` draws that are
+        the same at every call (common random numbers; torch's RNG stream is left as it was)."""
 
     @abstractmethod
     def diagnose(self, step: int) -> NonFiniteLoss:
@@ -111,9 +111,9 @@ class FusedStep(_Step):
         self._update(loss)
         return value
 
-    def evaluate(self) -> float:
+    def evaluate(self, particles: int = EVAL_PARTICLES) -> float:
         with torch.no_grad(), _common_random_numbers():
-            eps = torch.randn((EVAL_PARTICLES, self.noise_dim), dtype=self.dtype)
+            eps = torch.randn((particles, self.noise_dim), dtype=self.dtype)
             u, log_q = self.rsample(self.phi, eps)
             return (log_q - self.check_potential(u)).mean().item()
 
@@ -152,8 +152,8 @@ class TraceStep(_Step):
             self.failed = pairs
         return value
 
-    def evaluate(self) -> float:
-        elbo = Trace_ELBO(EVAL_PARTICLES, vectorize_particles=False)
+    def evaluate(self, particles: int = EVAL_PARTICLES) -> float:
+        elbo = Trace_ELBO(particles, vectorize_particles=False)
         with _common_random_numbers(), param_scope(self.store):
             return elbo.loss(self.check_model, self.guide)
 
