@@ -14,14 +14,21 @@ The pipeline for the automatic guides (``normal``, ``mvn``, ``lowrank``,
    however badly the model is scaled.
 3. **SVI** on the fused objective ``potential(u) - log q(u)``: one flat
    parameter vector, Adam (:class:`~dslppl.infer.adam.LeanAdam`: torch's
-   arithmetic without its per-step hooks), the learning rate constant until the smoothed loss
-   stops falling, then decayed tenfold while the iterates are averaged
+   arithmetic without its per-step hooks), the learning rate constant until the loss,
+   checked on common random numbers, stops falling, then decayed tenfold while the iterates are averaged
    (:mod:`~dslppl.infer.schedule`).
 
-Without a mode (flat priors with a funnel: L-BFGS runs off to infinity and is
-capped) or with subsampled plates (the potential is then a noisy minibatch
-estimate), step 1 is skipped: the guide starts at ``bound.init`` with the
-identity preconditioner and scale ``init_scale``, as Pyro's autoguides do.
+A MAP that is no place to start (no mode, a near-singular Hessian, a mode
+outside the prior's range: a funnel's neck) is replaced by the best of
+several short runs from other starts (:mod:`~dslppl.infer.starts`). With
+subsampled plates (the potential is then a noisy minibatch estimate) or
+``map_start=False``, step 1 is skipped: the guide starts at ``bound.init``
+with the identity preconditioner and scale ``init_scale``, as Pyro's
+autoguides do.
+
+Every fit ends with a reliability check (:mod:`~dslppl.infer.reliability`):
+Pareto k-hat of the guide against the model, importance-weighted moments,
+convergence; ``Fit.reliability`` holds the verdict and warnings in words.
 
 ``guide="guide"`` fits the model's own ``guide { }`` block with
 ``Trace_ELBO`` on a private param store, under the same schedule.
@@ -137,7 +144,6 @@ class _Run:
         self.progress = f"{bound.name} [{kind}]" if progress else False
         self.checkpoint, self.checkpoint_every, self.callback = checkpoint, checkpoint_every, callback
         self.store = ParamStore()  # the fit's own params: the global store is left alone
-        self.trap: str | None = None   # why the MAP was no place to start, if it was not
 
     # --- automatic guides: the fused path -------------------------------------------
     def automatic(self, saved: dict | None, rank: int | None, init_scale: float) -> Fit:
@@ -155,10 +161,12 @@ class _Run:
             if self.kind == "laplace" or (self.kind == "delta" and info is not None and info.found):
                 return self._fit(family, family.init_params(), map_result.losses, info, True)
             start = family.init_params()
-            if map_result is not None and not bound.params and self.kind != "delta":
-                self.trap = trap(bound, map_result)
-                if self.trap is not None:
-                    family, start = self._best_start(family, map_result, rank, init_scale)
+            reason = (trap(bound, map_result) if map_result is not None and not bound.params
+                      and self.kind != "delta" else None)
+            if reason is not None:
+                family, start = self._best_start(family, map_result, rank, init_scale)
+                if info.found:
+                    info = dataclasses.replace(info, message=f"found, but not the start: {reason}")
         phi = (family.init_params() if saved is not None else start).requires_grad_(True)
         extra = self._model_params()
         optimizer = LeanAdam([phi, *extra], lr=self.lr)
