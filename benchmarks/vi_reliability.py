@@ -5,7 +5,8 @@ early stops, one-particle mean-field): the worst |mean error| (reference sds)
 and |sd ratio - 1| over the reference's scalar parameters, the verdict
 (``reliable``, k-hat, ``converged``), and the time. References: Pyro NUTS
 (tests/infer/references/), Newton on all N = 200,000 rows (logistic), the
-exact Gamma posterior. Writes results/vi_reliability.md.
+exact Gamma posterior. Writes results/accuracy/vi_reliability.md (accuracy,
+not speed: the README's performance section quotes only results/*.md).
 
     python benchmarks/vi_reliability.py [CASE ...]
 """
@@ -119,7 +120,7 @@ def main(selected):
                             "converged", "final loss", "s"], rows)
     text = f"# Variational fits: right or flagged\n\n{machine_facts()}\n\n{table}\n"
     if not selected:
-        (RESULTS / "vi_reliability.md").write_text(text)
+        (RESULTS / "accuracy" / "vi_reliability.md").write_text(text)
     print(text)
 
 
