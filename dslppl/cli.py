@@ -101,10 +101,10 @@ def _is_environment_error(error: Exception) -> bool:
 
 def _validate(args) -> None:
     """Command-line values that parse but make no sense, and unwritable outputs, before any work."""
-    for option in ("num_samples", "steps"):
+    limits = {"num_samples": MAX_SAMPLES, "steps": 10 ** 9, "num_particles": 10 ** 4}
+    for option, limit in limits.items():
         value = getattr(args, option, None)
-        if value is not None and not 1 <= value <= (MAX_SAMPLES if option == "num_samples" else 10 ** 9):
-            limit = MAX_SAMPLES if option == "num_samples" else 10 ** 9
+        if value is not None and not 1 <= value <= limit:
             raise UsageError(f"--{option.replace('_', '-')} must be between 1 and {limit}, got {value}")
     seed = getattr(args, "seed", None)
     if seed is not None and not 0 <= seed <= MAX_SEED:
@@ -234,17 +234,20 @@ def _sample(args) -> int:
 
 
 def _fit(args) -> int:
-    from .model import load
-
     subsample = _subsample(args.subsample)
     model = _load(args.model)
     if args.guide == "guide" and model.checked.guide is None:
         raise UsageError(f"--guide guide: model '{model.name}' has no guide block; use one of "
                          f"{', '.join(GUIDES[:-1])}")
-    fit = model.fit(args.data, guide=args.guide, steps=args.steps, lr=args.lr, seed=args.seed,
-                    subsample=subsample, progress=not args.no_progress,
-                    checkpoint=args.checkpoint, resume=args.resume, dtype=_dtype(args.dtype),
-                    compile=args.compile, reparam=args.reparam == "auto")
+    init = _init(args.init) if args.init else None
+    try:
+        fit = model.fit(args.data, guide=args.guide, steps=args.steps, lr=args.lr, seed=args.seed,
+                        num_particles=args.num_particles, subsample=subsample, progress=not args.no_progress,
+                        checkpoint=args.checkpoint, resume=args.resume, dtype=_dtype(args.dtype),
+                        compile=args.compile, reparam=args.reparam == "auto", init=init,
+                        map_start=not args.no_map_start)
+    except ValueError as error:   # fit's argument errors (an --init name that is no latent, ...)
+        raise UsageError(str(error)) from None
     summary = fit.summary(n=args.num_samples, seed=args.seed if args.seed is not None else 0)
     print(fit.format_summary(summary))
     if args.out:
@@ -257,6 +260,16 @@ def _dtype(name: str):
     import torch
 
     return {"float64": torch.float64, "float32": torch.float32}[name]
+
+
+def _init(path: str) -> dict:
+    try:
+        values = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise UsageError(f"--init: cannot read {path}: {error}") from None
+    if not isinstance(values, dict):
+        raise UsageError(f"--init: {path} must hold a JSON object of latent values by name")
+    return values
 
 
 def _subsample(pairs: list[str] | None) -> dict[str, int] | None:
@@ -309,6 +322,10 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--steps", type=int, default=2000)
     fit.add_argument("--lr", type=float, default=0.01)
     fit.add_argument("--seed", type=int)
+    fit.add_argument("--num-particles", type=int, default=1, help="draws of the ELBO per step")
+    fit.add_argument("--init", metavar="INIT.json", help="starting values of latents, by name (constrained)")
+    fit.add_argument("--no-map-start", action="store_true",
+                     help="start at --init (or u = 0), not at the MAP; no multi-start")
     fit.add_argument("--num-samples", type=int, default=1000, help="posterior draws for the summary")
     fit.add_argument("--subsample", action="append", metavar="PLATE=SIZE", help="minibatch a plate")
     fit.add_argument("--out", help="write FIT.json")

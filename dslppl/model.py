@@ -224,11 +224,15 @@ class Model:
         from .infer import fit as run_fit
 
         guide = guide or ("guide" if self.checked.guide is not None else "normal")
-        reparam = reparam and guide != "guide"
+        init = options.get("init")
+        rewritten = {r.variable for r in self.rewrites}
+        # values given by the model's own names start the model as written
+        reparam = reparam and guide != "guide" and not (init and rewritten & set(init))
         bound = self.bind(data, dtype=dtype, subsample=subsample, reparam=reparam)
+        full = self.bind(data, dtype=dtype, reparam=reparam) if subsample else None  # for the reliability check
         with self._evaluating(self.compiled(frozenset(), frozenset(subsample or {}), reparam), "fitting"):
             return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
-                           progress=progress, checkpoint=checkpoint, **options)
+                           progress=progress, checkpoint=checkpoint, full=full, **options)
 
     @contextmanager
     def _evaluating(self, compiled: Compiled, doing: str):

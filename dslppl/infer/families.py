@@ -22,11 +22,19 @@ slope almost collinear) is then well scaled for the optimizer, which is why
 the same learning rate works on all of them.
 
 Gradients use the path estimator ("sticking the landing", Roeder et al.
-2017) unless ``path_gradient=False``: ``log q(u)`` is evaluated with the
-parameters held fixed, so its *value* is unchanged (the loss equals
-``Trace_ELBO``'s on the same draw) but its gradient drops the score term,
-whose expectation is zero. Its variance vanishes as q approaches the
-posterior, so the iterates settle faster and closer.
+2017) unless ``path_gradient=False``: the gradient of ``log q(u)`` is taken
+with the parameters held fixed, which drops the score term (expectation
+zero) whose variance does not vanish at the optimum, so the iterates settle
+faster and closer. The loss *value* is always the exact ``log q`` of the
+draw, computed from the noise (``log N(eps) - log|det S|``), never from
+``u`` re-solved through the scale: that re-solve returns garbage once ``S``
+is near singular, and an optimiser that sees garbage values follows them to
+a loss of -1e11 (a latent random walk did). The path term needs
+``Cov^-1 (u - m)``, a solve against the scale; it is used only when the solve
+checks out (residual below 1e-8 of the right-hand side). Otherwise, for
+that step, the gradient is the plain reparameterised one, whose ``log q``
+part is the gradient of ``-log|det S|``: no solve, and a collapsing scale
+only raises the loss. ``lowrank`` uses minus its analytic entropy in that case.
 
 >>> import torch
 >>> fam = FullRank(torch.zeros(2), torch.eye(2))
@@ -164,11 +172,15 @@ class FullRank(Family):
         lower = phi[2 * d:].view(d, d) * self._mask
         diag = rho.exp()
         w = m + eps @ lower.T + diag * eps
+        log_q = self._const - 0.5 * (eps * eps).sum(-1)   # log q(u) = log N(eps) - log|det L0 S|
         if self.path_gradient:
             S = lower.detach() + torch.diag(diag.detach())
-            eps = torch.linalg.solve_triangular(S, (w - m.detach()).unsqueeze(-1), upper=False).squeeze(-1)
-            rho = rho.detach()
-        return self.mode + w @ self._tril_T, self._const - 0.5 * (eps * eps).sum(-1) - rho.sum()
+            v = _solve_checked(lambda b: torch.linalg.solve_triangular(S.T, b, upper=True),
+                               lambda x: S.T @ x, eps)   # Cov^-1 (w - m) = S^-T eps
+            if v is not None:
+                path = (v * (w - w.detach())).sum(-1)  # value 0, gradient -d log q / dw . dw
+                return self.mode + w @ self._tril_T, log_q - rho.detach().sum() - path
+        return self.mode + w @ self._tril_T, log_q - rho.sum()
 
     def named_params(self, phi):
         d = self.dim
@@ -220,21 +232,27 @@ class LowRank(Family):
     def rsample(self, phi, eps):
         m, rho, W = self._parts(phi)
         z, e = eps[..., :self.rank], eps[..., self.rank:]
-        x = m + z @ W.T + rho.exp() * e           # w, covariance W W' + diag(d^2)
-        if self.path_gradient:
-            m, rho, W = m.detach(), rho.detach(), W.detach()
-        # Woodbury: with A = W / d and C = I + A'A, x' Cov^-1 x = |y|^2 - |L^-1 A'y|^2
-        # (y = (w - m) / d, L L' = C) and log det Cov = 2 sum log d + log det C.
         d = rho.exp()
-        w, x = x, x - m
+        x = z @ W.T + d * e                        # w - m, covariance W W' + diag(d^2)
+        w = m + x
+        # log det (W W' + D^2) = 2 sum log d + log det (I + A'A), A = W / d (the
+        # determinant lemma); I + A'A has eigenvalues >= 1: its Cholesky is safe.
         A = W / d[:, None]
         chol = torch.linalg.cholesky(self._eye + A.T @ A)
-        y = x / d
-        v = torch.linalg.solve_triangular(chol, (y @ A).unsqueeze(-1), upper=False).squeeze(-1)
-        quad = y.pow(2).sum(-1) - v.pow(2).sum(-1)
         log_det = 2 * rho.sum() + 2 * chol.diagonal().log().sum()
-        log_q = -0.5 * (quad + log_det + self.dim * _LOG_2PI)
-        return self.mode + self.scale * w, log_q - self._log_det
+        const = -0.5 * (log_det + self.dim * _LOG_2PI) - self._log_det
+        if self.path_gradient:
+            Wd, dd, Ad, Cd = W.detach(), d.detach(), A.detach(), chol.detach()
+
+            def solve(b):   # Woodbury: Cov^-1 b = D^-2 b - D^-1 A C^-1 A' D^-1 b
+                y = b / dd[:, None]
+                return (y - Ad @ torch.cholesky_solve(Ad.T @ y, Cd)) / dd[:, None]
+            g = _solve_checked(solve, lambda v: Wd @ (Wd.T @ v) + dd[:, None] ** 2 * v, x.detach())
+            if g is not None:
+                log_q = const.detach() - 0.5 * (g * x.detach()).sum(-1) - (g * (w - w.detach())).sum(-1)
+                return self.mode + self.scale * w, log_q
+        # No usable solve: log q by its expectation, minus the entropy (Stan ADVI's estimator).
+        return self.mode + self.scale * w, (const - 0.5 * self.dim).expand(w.shape[:-1])
 
     def named_params(self, phi):
         m, rho, W = self._parts(phi)
@@ -297,6 +315,20 @@ class Laplace(Family):
 
     def state(self):
         return {**super().state(), "scale_tril": self.scale_tril}
+
+
+def _solve_checked(solve, apply, rhs: torch.Tensor) -> torch.Tensor | None:
+    """``solve(rhs)`` for rows of ``rhs``, or None when ``apply`` of it misses ``rhs`` by over 1e-8.
+
+    A backward-stable solve always has a small residual relative to |A| |x|;
+    relative to |rhs| it is small only while A is well conditioned (below ~1e8).
+    """
+    b = rhs.reshape(-1, rhs.shape[-1]).T
+    x = solve(b)
+    residual = (apply(x) - b).abs().max()
+    if not bool(torch.isfinite(x).all()) or residual > 1e-8 * b.abs().max().clamp(min=1.0):
+        return None
+    return x.T.reshape(rhs.shape)
 
 
 _KINDS: dict[str, type[Family]] = {cls.kind: cls for cls in (MeanField, FullRank, LowRank,

@@ -152,7 +152,10 @@ def build_family(kind: str, dim: int, init: torch.Tensor, map_result: MapResult 
     """The family ``kind`` centred and preconditioned by the MAP's Laplace approximation.
 
     Without a MAP (none found, or none sought) the centre is ``init``, the
-    preconditioner the identity, and the starting scale ``init_scale``.
+    preconditioner the identity, and the starting scale ``init_scale``; the
+    full-rank and low-rank families then train with the plain gradient (far
+    from the posterior the path estimator's variance blows up, and it drove a
+    random walk's full-rank scale to singular).
 
     >>> fam = build_family("normal", 2, torch.zeros(2), None)
     >>> fam.init_params()[2:].exp()
@@ -168,10 +171,11 @@ def build_family(kind: str, dim: int, init: torch.Tensor, map_result: MapResult 
     if kind == "normal":
         return MeanField(mode, ones, init_scale)
     if kind == "mvn":
-        return FullRank(mode, torch.diag(ones), init_scale)
+        return FullRank(mode, torch.diag(ones), init_scale, path_gradient=False)
     if kind == "lowrank":
         r = _rank(dim, rank)
-        return LowRank(mode, ones, init_scale * torch.eye(dim, r, dtype=mode.dtype), init_scale)
+        return LowRank(mode, ones, init_scale * torch.eye(dim, r, dtype=mode.dtype), init_scale,
+                       path_gradient=False)
     return PointMass(mode)
 
 

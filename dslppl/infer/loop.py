@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import torch
 from tqdm.auto import tqdm
@@ -30,12 +31,13 @@ from .families import Family
 from ..runtime.problems import trace_problems
 from .nonfinite import NonFiniteLoss, problems_at
 from .rows import over_rows
-from .schedule import Schedule
+from .schedule import EVAL_PARTICLES, Schedule
 from .svi import param_scope
 
 __all__ = ["FusedStep", "TraceStep", "Trainer"]
 
 REPORT_EVERY = 25  # steps between progress-bar updates
+EVAL_SEED = 7      # the common random numbers of the loss checks
 
 
 class _Step(ABC):
@@ -49,6 +51,11 @@ class _Step(ABC):
     @abstractmethod
     def __call__(self) -> float:
         """One step; returns the loss before it."""
+
+    @abstractmethod
+    def evaluate(self, particles: int = EVAL_PARTICLES) -> float:
+        """The loss at the current parameters, averaged over ``particles`` draws that are
+        the same at every call (common random numbers; torch's RNG stream is left as it was)."""
 
     @abstractmethod
     def diagnose(self, step: int) -> NonFiniteLoss:
@@ -71,7 +78,8 @@ class FusedStep(_Step):
                  extra: list[torch.Tensor], optimizer: LeanAdam,
                  potential: Callable[[torch.Tensor], torch.Tensor] | None = None,
                  num_particles: int = 1, clip_norm: float | None = None,
-                 params: Callable[[], dict] | None = None) -> None:
+                 params: Callable[[], dict] | None = None,
+                 check_potential: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
         self.bound = bound
         self.rsample = family.rsample
         self.phi = phi
@@ -83,7 +91,11 @@ class FusedStep(_Step):
         self.dtype = phi.dtype
         potential = bound.potential if potential is None else potential
         self.potential = potential if num_particles == 1 else over_rows(potential)
+        # The loss checks of a subsampled model read all the data: with one fixed
+        # minibatch, the best guide sits sqrt(N / batch) posterior sds off.
+        self.check_potential = over_rows(potential if check_potential is None else check_potential)
         self.single = num_particles == 1
+        self.noise_dim = family.noise_dim
         self.clip_norm = clip_norm
         self.params = params
         self.failed_u: torch.Tensor | None = None
@@ -99,6 +111,12 @@ class FusedStep(_Step):
         self._update(loss)
         return value
 
+    def evaluate(self, particles: int = EVAL_PARTICLES) -> float:
+        with torch.no_grad(), _common_random_numbers():
+            eps = torch.randn((particles, self.noise_dim), dtype=self.dtype)
+            u, log_q = self.rsample(self.phi, eps)
+            return (log_q - self.check_potential(u)).mean().item()
+
     def diagnose(self, step: int) -> NonFiniteLoss:
         problems, note = [], ""
         params = self.params() if self.params is not None else {}
@@ -113,8 +131,10 @@ class TraceStep(_Step):
     """One ``Trace_ELBO`` step of ``model`` and ``guide`` over ``store``'s leaves."""
 
     def __init__(self, model: Callable, guide: Callable, elbo: Trace_ELBO, store: ParamStore,
-                 optimizer: LeanAdam, clip_norm: float | None = None) -> None:
+                 optimizer: LeanAdam, clip_norm: float | None = None,
+                 check_model: Callable | None = None) -> None:
         self.model, self.guide, self.elbo, self.store = model, guide, elbo, store
+        self.check_model = model if check_model is None else check_model   # all the data
         self.leaves = [leaf for _, leaf in store.named_parameters()]
         self.prev = [p.detach().clone() for p in self.leaves]
         self.optimizer = optimizer
@@ -131,6 +151,11 @@ class TraceStep(_Step):
         else:
             self.failed = pairs
         return value
+
+    def evaluate(self, particles: int = EVAL_PARTICLES) -> float:
+        elbo = Trace_ELBO(particles, vectorize_particles=False)
+        with _common_random_numbers(), param_scope(self.store):
+            return elbo.loss(self.check_model, self.guide)
 
     def diagnose(self, step: int) -> NonFiniteLoss:
         problems, seen = [], set()
@@ -188,7 +213,7 @@ class Trainer:
         if sched.in_tail:
             self._accumulate()
         elif t % sched.window == 0:
-            sched.observe(self.losses, t)
+            sched.observe(self.step_fn.evaluate(), t)
             if bar is not None and sched.in_tail:
                 bar.total = sched.end
         if bar is not None and (t % REPORT_EVERY == 0 or t == sched.end):
@@ -252,6 +277,14 @@ class Trainer:
                 p.copy_(saved)
         self.step_fn.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng"])
+
+
+@contextmanager
+def _common_random_numbers() -> Iterator[None]:
+    """The same draws (noise, minibatch) at every use; the caller's RNG stream untouched."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(EVAL_SEED)
+        yield
 
 
 def _bar(progress: bool | str, total: int, start: int):

@@ -22,6 +22,7 @@ from ..binding.bound import BoundModel
 from .checkpoint import save_atomic
 from .draws import draws_from_guide, draws_from_u, predictive_draws
 from .families import Family, family_from_state
+from .reliability import Reliability
 from .summary import Summary
 from .threads import auto_threads, threads
 
@@ -51,9 +52,10 @@ class Fit:
     phi: torch.Tensor | None = None          # the family's fitted parameter vector
     param_values: dict[str, torch.Tensor] = field(default_factory=dict)  # `param` sites
     map: MapInfo | None = None
-    converged: bool = False                  # the loss plateaued before the step budget ran out
+    converged: bool = False                  # the ELBO stopped improving before the step budget ran out
     bound: BoundModel | None = field(default=None, repr=False)
     saved_summary: Summary | None = field(default=None, repr=False)
+    reliability: Reliability | None = None   # k-hat, convergence and warnings (set by fit)
 
     @property
     def steps(self) -> int:
@@ -108,13 +110,23 @@ class Fit:
     def format_summary(self, summary: Summary | None = None) -> str:
         """The summary (by default `summary()`) as a table for the terminal, under a one-line header."""
         head = f"{self.model}: guide {self.guide}, {self.steps} steps, final loss {self.final_loss:.6g}"
-        return head + "\n" + str(summary if summary is not None else self.summary())
+        if self.reliability is not None:
+            r = self.reliability
+            khat = "" if r.khat is None else f", k-hat {r.khat:.2f}"
+            head += f"{khat}, {'converged' if r.converged else 'NOT converged'}"
+        lines = [head, str(summary if summary is not None else self.summary())]
+        if self.reliability is not None:
+            lines += [f"warning: {w}" for w in self.reliability.warnings]
+        return "\n".join(lines)
 
     def to_json(self, summary: Summary | None = None) -> dict[str, Any]:
-        """``{"model", "guide", "steps", "final_loss", "summary": {coordinate: stats}}``."""
+        """``{"model", "guide", "steps", "final_loss", "converged", "khat", "reliable",
+        "warnings", "summary": {coordinate: stats}}``."""
         summary = summary if summary is not None else self.summary()
+        verdict = (self.reliability.to_dict() if self.reliability is not None
+                   else {"converged": self.converged})
         return {"model": self.model, "guide": self.guide, "steps": self.steps,
-                "final_loss": self.final_loss, "summary": summary.to_dict()}
+                "final_loss": self.final_loss, **verdict, "summary": summary.to_dict()}
 
     def _need_bound(self, what: str) -> BoundModel:
         if self.bound is None:
@@ -133,6 +145,7 @@ class Fit:
             "param_values": self.param_values,
             "map": None if self.map is None else vars(self.map),
             "converged": self.converged, "summary": summary,
+            "reliability": None if self.reliability is None else self.reliability.to_dict(),
         }, path)
 
     @classmethod
@@ -147,7 +160,14 @@ class Fit:
             phi=state["phi"], param_values=state["param_values"],
             map=None if state["map"] is None else MapInfo(**state["map"]),
             converged=state["converged"], bound=bound,
-            saved_summary=None if state["summary"] is None else Summary.from_dict(state["summary"]))
+            saved_summary=None if state["summary"] is None else Summary.from_dict(state["summary"]),
+            reliability=_reliability(state.get("reliability")))
+
+
+def _reliability(saved: dict | None) -> Reliability | None:
+    if saved is None:
+        return None
+    return Reliability(saved["khat"], saved["converged"], tuple(saved["warnings"]))
 
 
 @contextmanager

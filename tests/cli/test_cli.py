@@ -214,7 +214,9 @@ def test_fit_writes_fit_json(capsys, tmp_path):
     assert status == 0, err
     assert out.startswith("coin: guide normal, ") and out.endswith(f"wrote {target}\n")
     fit = json.loads(target.read_text())
-    assert set(fit) == {"model", "guide", "steps", "final_loss", "summary"}
+    assert set(fit) == {"model", "guide", "steps", "final_loss", "converged", "khat", "reliable",
+                        "warnings", "summary"}
+    assert isinstance(fit["reliable"], bool) and isinstance(fit["warnings"], list)
     assert fit["model"] == "coin" and fit["guide"] == "normal"
     assert isinstance(fit["steps"], int) and 0 < fit["steps"] <= 300
     assert math.isfinite(fit["final_loss"])
@@ -277,3 +279,24 @@ def test_console_script(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("model eight_schools: ok\n")
+
+
+def test_fit_init_no_map_start_and_an_honest_verdict(capsys, tmp_path):
+    init = tmp_path / "init.json"
+    init.write_text('{"p": 0.3}')
+    target = tmp_path / "FIT.json"
+    status, out, err = run(capsys, "fit", COIN, "--data", COIN_DATA, "--steps", 100, "--seed", 0,
+                           "--no-progress", "--init", init, "--no-map-start", "--num-particles", 2,
+                           "--out", target)
+    assert status == 0, err
+    fit = json.loads(target.read_text())
+    # 100 steps are too few to converge: the header, a warning line and FIT.json say so.
+    assert "NOT converged" in out.splitlines()[0] and "\nwarning: the fit did not converge" in out
+    assert fit["converged"] is False and fit["reliable"] is False and fit["warnings"]
+
+
+def test_fit_init_with_an_unknown_name_is_a_usage_error(capsys, tmp_path):
+    init = tmp_path / "init.json"
+    init.write_text('{"q": 0.3}')
+    status, out, err = run(capsys, "fit", COIN, "--data", COIN_DATA, "--no-progress", "--init", init)
+    assert status != 0 and "not latents" in err

@@ -127,7 +127,8 @@ def test_summary_names_every_latent_and_deterministic_coordinate():
     assert names == (["mu", "tau"] + [f"theta_raw[{i}]" for i in range(8)]
                      + [f"theta[{i}]" for i in range(2, 10)])
     out = result.to_json()
-    assert set(out) == {"model", "guide", "steps", "final_loss", "summary"}
+    assert set(out) == {"model", "guide", "steps", "final_loss", "converged", "khat", "reliable",
+                        "warnings", "summary"}
     assert set(out["summary"]["theta[2]"]) == {"mean", "sd", "q5", "q50", "q95"}
     json.dumps(out)
     table = result.format_summary()
