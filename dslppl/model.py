@@ -184,6 +184,27 @@ class Model:
         return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
                        progress=progress, checkpoint=checkpoint, **options)
 
+    def sample(self, data: Data = None, chains: int = 4, warmup: int = 1000, draws: int = 1000,
+               seed: int | None = None, adapt_delta: float = 0.8, metric: str = "diag", init: Any = None,
+               progress: bool = True, max_tree_depth: int = 10, *, dtype: torch.dtype = torch.float64,
+               **options):
+        """Draw from the posterior given ``data`` with NUTS; returns a `Posterior`.
+
+        ``chains`` run together, each with ``warmup`` iterations of Stan's
+        adaptation (step size toward acceptance ``adapt_delta``, a ``"diag"`` or
+        ``"dense"`` metric) and then ``draws`` draws. ``init``: a mapping of
+        starting values by name, or a variational `Fit`; by default uniform(-2, 2)
+        on the unconstrained scale, as Stan. ``options`` go to
+        `dslppl.infer.mcmc.sample` (``checkpoint``, ``algorithm="hmc"``, ...)."""
+        from .infer.mcmc import sample as run_sample
+
+        if isinstance(init, (str, Path)):
+            init = load_json(init)
+        bound = self.bind(data, dtype=dtype)
+        return run_sample(bound, chains=chains, warmup=warmup, draws=draws, seed=seed,
+                          adapt_delta=adapt_delta, metric=metric, init=init, progress=progress,
+                          max_tree_depth=max_tree_depth, **options)
+
 
 def _read(data: Data) -> Mapping[str, Any]:
     if data is None:
