@@ -8,6 +8,7 @@ Exit status: 0 on success, 1 for a mistake in the model, data or command line
     dslppl compile model.ppl [-o model.py]
     dslppl sample model.ppl [--data data.json] [-n 100] [--seed 0] [--out draws.json]
     dslppl fit model.ppl --data data.json [--guide mvn] [--steps 5000] [--out fit.json] ...
+    dslppl fit model.ppl --data data.json --method nuts [--chains 4] [--draws-out draws.csv] ...
 """
 from __future__ import annotations
 
@@ -153,6 +154,8 @@ def _sample(args) -> int:
 def _fit(args) -> int:
     if args.resume and not args.checkpoint:
         raise UsageError("--resume needs --checkpoint PATH")
+    if args.method == "nuts":
+        return _fit_nuts(args)
     model = load(args.model)
     fit = model.fit(args.data, guide=args.guide, steps=args.steps, lr=args.lr, seed=args.seed,
                     subsample=_subsample(args.subsample), progress=not args.no_progress,
@@ -162,6 +165,25 @@ def _fit(args) -> int:
     if args.out:
         Path(args.out).write_text(json.dumps(fit.to_json(summary), indent=1))
         print(f"wrote {args.out}")
+    return 0
+
+
+def _fit_nuts(args) -> int:
+    if args.guide or args.subsample:
+        raise UsageError("--guide and --subsample belong to --method vi")
+    model = load(args.model)
+    posterior = model.sample(args.data, chains=args.chains, warmup=args.warmup, draws=args.draws,
+                             seed=args.seed, adapt_delta=args.adapt_delta, metric=args.metric,
+                             init=args.init, progress=not args.no_progress, max_tree_depth=args.max_tree_depth,
+                             checkpoint=args.checkpoint, resume=args.resume, dtype=DTYPES[args.dtype])
+    summary = posterior.summary()
+    print(posterior.format_summary(summary))
+    if args.out:
+        Path(args.out).write_text(json.dumps(posterior.to_json(summary), indent=1))
+        print(f"wrote {args.out}")
+    if args.draws_out:
+        posterior.to_csv(args.draws_out)
+        print(f"wrote {args.draws_out}")
     return 0
 
 
@@ -209,8 +231,10 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", help="write the draws to this JSON file")
     sample.add_argument("--dtype", choices=tuple(DTYPES), default="float64")
 
-    fit = command("fit", _fit, "fit the model by variational inference and summarize the posterior")
+    fit = command("fit", _fit, "fit the model (variational inference or NUTS) and summarize the posterior")
     fit.add_argument("--data", required=True, help="data JSON")
+    fit.add_argument("--method", choices=("vi", "nuts"), default="vi",
+                     help="vi: variational inference (default); nuts: MCMC with the no-U-turn sampler")
     fit.add_argument("--guide", choices=GUIDES, help="default: the file's guide block, else normal")
     fit.add_argument("--steps", type=int, default=2000)
     fit.add_argument("--lr", type=float, default=0.01)
@@ -222,5 +246,14 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     fit.add_argument("--no-progress", action="store_true")
     fit.add_argument("--dtype", choices=tuple(DTYPES), default="float64")
+    nuts = fit.add_argument_group("--method nuts")
+    nuts.add_argument("--chains", type=int, default=4)
+    nuts.add_argument("--warmup", type=int, default=1000, help="adaptation iterations per chain")
+    nuts.add_argument("--draws", type=int, default=1000, help="draws per chain")
+    nuts.add_argument("--adapt-delta", type=float, default=0.8, help="target acceptance statistic")
+    nuts.add_argument("--metric", choices=("diag", "dense"), default="diag")
+    nuts.add_argument("--max-tree-depth", type=int, default=10)
+    nuts.add_argument("--init", help="JSON of initial (constrained) values by name")
+    nuts.add_argument("--draws-out", help="write the draws as CSV (CmdStan-like columns)")
     return parser
 

@@ -141,6 +141,7 @@ def mcse_mean(x: np.ndarray) -> float:
 
 
 def ebfmi(energy: np.ndarray) -> np.ndarray:
-    """E-BFMI of each chain: mean squared energy change over the energy's variance."""
+    """E-BFMI of each chain: summed squared energy changes over summed squared deviations."""
     energy = np.asarray(energy, dtype=float)
-    return np.square(np.diff(energy, axis=1)).mean(axis=1) / np.var(energy, axis=1)
+    deviations = energy - energy.mean(axis=1, keepdims=True)
+    return np.square(np.diff(energy, axis=1)).sum(axis=1) / np.square(deviations).sum(axis=1)

@@ -12,6 +12,7 @@ from its checkpoint (written atomically after warm-up and every
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Mapping
 
 import torch
@@ -21,7 +22,7 @@ from ..binding.bound import BoundModel
 from .adaptation import DualAveraging, MetricEstimator, Windows
 from .checkpoint import FORMAT, load_checkpoint, save_atomic
 from .nuts import HMC, NUTS, LogDensity, Metric, Point, initial_step_size
-from .posterior import STAT_NAMES, Posterior
+from .posterior import STAT_NAMES, Posterior, SamplingWarning
 from .threads import auto_threads
 from .threads import threads as use_threads
 
@@ -39,7 +40,7 @@ def sample(bound: BoundModel, chains: int = 4, warmup: int = 1000, draws: int = 
            init: Any = None, progress: bool | str = True, max_tree_depth: int = 10,
            algorithm: str = "nuts", num_steps: int = 10, step_size: float = 1.0,
            checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 100,
-           resume: bool = True, threads: int | None = None) -> Posterior:
+           resume: bool = True, threads: int | None = None, warn: bool = True) -> Posterior:
     """Draw ``draws`` posterior draws per chain after ``warmup`` adaptation iterations.
 
     ``init``: None (uniform(-2, 2) on the unconstrained scale), a mapping of
@@ -47,7 +48,10 @@ def sample(bound: BoundModel, chains: int = 4, warmup: int = 1000, draws: int = 
     unconstrained vectors ``[D]`` or ``[chains, D]``, or a variational
     :class:`~dslppl.infer.result.Fit` (each chain starts at one of its draws).
     ``metric``: "diag" or "dense". ``algorithm``: "nuts", or "hmc" with
-    ``num_steps`` leapfrog steps per iteration.
+    ``num_steps`` leapfrog steps per iteration. ``checkpoint``: a file the
+    run's state is written to after warm-up and every ``checkpoint_every``
+    draws, and resumed from. With ``warn``, each problem
+    :meth:`Posterior.warnings` finds is issued as a :class:`SamplingWarning`.
 
     >>> import torch
     >>> from torch.distributions import Normal
@@ -81,7 +85,11 @@ def sample(bound: BoundModel, chains: int = 4, warmup: int = 1000, draws: int = 
             run.load_state_dict(saved)
         else:
             run.start(init, step_size)
-        return run.finish()
+        posterior = run.finish()
+        if warn:
+            for message in posterior.warnings():
+                warnings.warn(message, SamplingWarning, stacklevel=2)
+    return posterior
 
 
 class _Run:

@@ -76,43 +76,40 @@ class Metric:
 class LogDensity:
     """``u -> (log density, gradient)`` for a batch of rows, evaluating only the rows asked for.
 
-    A non-finite or failing evaluation counts as log density ``-inf``
-    (the leapfrog then diverges). ``evaluations`` counts gradient
-    evaluations per chain."""
+    The rows go through the potential in one vmapped call (a loop over rows
+    when vmap cannot run it) and one backward pass. A non-finite or failing
+    evaluation counts as log density ``-inf`` (the leapfrog then diverges)."""
 
     def __init__(self, potential: Callable[[torch.Tensor], torch.Tensor]) -> None:
-        value_and_grad = torch.func.grad_and_value(potential)
-
-        def swap(u):
-            grad, value = value_and_grad(u)
-            return value, grad
-
         def safe_row(u):
             try:
-                return swap(u)
+                return potential(u)
             except (RuntimeError, ValueError):  # e.g. a Cholesky of a non-positive-definite matrix
-                return torch.tensor(-math.inf, dtype=u.dtype), torch.full_like(u, math.nan)
+                return torch.tensor(-math.inf, dtype=u.dtype)
 
-        self.rows = over_rows(swap, stack=_stack_pairs, row_fn=safe_row)
+        self.rows = over_rows(potential, row_fn=safe_row)
 
     def __call__(self, q: torch.Tensor, rows: torch.Tensor | None = None,
                  logp: torch.Tensor | None = None, grad: torch.Tensor | None = None):
         """Log density and gradient at ``q``; with ``rows`` (a mask), only those rows are
         evaluated and the others copied from ``logp`` and ``grad``."""
-        with torch.no_grad():
-            if rows is None or bool(rows.all()):
-                value, g = self.rows(q)
-            else:
-                index = rows.nonzero()[:, 0]
-                sub_value, sub_grad = self.rows(q[index])
-                value, g = logp.clone(), grad.clone()
-                value[index], g[index] = sub_value, sub_grad
-        value = torch.where(torch.isnan(value), -math.inf, value)
-        return value.detach(), g.detach()
+        if rows is None or bool(rows.all()):
+            value, g = self._evaluate(q)
+        else:
+            index = rows.nonzero()[:, 0]
+            sub_value, sub_grad = self._evaluate(q[index])
+            value, g = logp.clone(), grad.clone()
+            value[index], g[index] = sub_value, sub_grad
+        return torch.where(torch.isnan(value), -math.inf, value), g
 
-
-def _stack_pairs(pairs: list) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.stack([v for v, _ in pairs]), torch.stack([g for _, g in pairs])
+    def _evaluate(self, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.enable_grad():
+            q = q.detach().requires_grad_(True)
+            value = self.rows(q)
+            if not value.requires_grad:  # every row failed
+                return value.detach(), torch.full_like(q, math.nan)
+            (g,) = torch.autograd.grad(value.sum(), q)
+        return value.detach(), g
 
 
 @dataclass

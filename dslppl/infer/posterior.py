@@ -54,6 +54,7 @@ class Posterior:
     bound: BoundModel | None = field(default=None, repr=False)
     saved_summary: Summary | None = field(default=None, repr=False)
     _draws: dict[str, torch.Tensor] | None = field(default=None, repr=False)
+    _summary: Summary | None = field(default=None, repr=False)
 
     @property
     def chains(self) -> int:
@@ -103,7 +104,9 @@ class Posterior:
         (``n`` and ``seed`` are accepted for the ``Fit`` interface; all draws are used)."""
         if self.bound is None and self.saved_summary is not None:
             return self.saved_summary
-        return Summary.from_chains(self.draws(), self.bound.offsets)
+        if self._summary is None:
+            self._summary = Summary.from_chains(self.draws(), self._need_bound("summary").offsets)
+        return self._summary
 
     def diagnostics(self) -> dict[str, Any]:
         """Divergences, tree-depth saturation, E-BFMI and step sizes, as plain numbers."""

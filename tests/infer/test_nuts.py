@@ -1,0 +1,165 @@
+"""NUTS against the truth: exact conjugate posteriors, simulation-based calibration,
+Pyro's leapfrog integrator, Stan's adaptation windows, and bit-for-bit resumption."""
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+import dslppl
+from dslppl.infer import diagnostics as diag
+from dslppl.infer.mcmc import _Run, sample
+from dslppl.infer.nuts import LogDensity, Metric, Point, _Integrator
+from dslppl.infer.adaptation import Windows
+
+CONJUGATE = dslppl.loads('''
+model conjugate {
+  data n: int
+  data y: real[n]
+  data trials: int
+  data k: int
+  data m: int
+  data counts: int[m]
+  mu ~ Normal(0, 10)
+  plate i in n { y[i] ~ Normal(mu, 2) }
+  p ~ Beta(2, 3)
+  k ~ Binomial(trials, p)
+  lam ~ Gamma(3, 2)
+  plate j in m { counts[j] ~ Poisson(lam) }
+}''')
+DATA = {"n": 5, "y": [1.0, 2.0, 0.5, 3.0, 1.5], "trials": 20, "k": 7, "m": 4, "counts": [3, 1, 4, 2]}
+
+
+def _exact():
+    precision = 1 / 100 + 5 / 4
+    return {"mu": stats.norm(sum(DATA["y"]) / 4 / precision, precision ** -0.5),
+            "p": stats.beta(2 + 7, 3 + 13),
+            "lam": stats.gamma(3 + 10, scale=1 / (2 + 4))}
+
+
+def _check_moments(draws: np.ndarray, exact) -> None:
+    """Mean and variance within 4 Monte Carlo standard errors of the truth."""
+    mean, var = exact.mean(), exact.var()
+    assert abs(draws.mean() - mean) < 4 * diag.mcse_mean(draws)
+    squared = (draws - mean) ** 2
+    assert abs(squared.mean() - var) < 4 * diag.mcse_mean(squared)
+
+
+@pytest.mark.parametrize("metric", ["diag", "dense"])
+def test_conjugate_posteriors_are_exact(metric):
+    post = CONJUGATE.sample(DATA, chains=4, warmup=150, draws=250, seed=1, metric=metric, progress=False,
+                            warn=False)
+    draws = post.draws()
+    for name, exact in _exact().items():
+        _check_moments(draws[name].numpy(), exact)
+    summary = post.summary()
+    assert max(r.r_hat for r in summary) < 1.02
+    assert post.diagnostics()["divergences"] == 0
+
+
+def test_simulation_based_calibration():
+    """Ranks of the true values among posterior draws are uniform (Talts et al. 2018).
+
+    The replicates are independent blocks of one model, so one run samples
+    every replicate's posterior at once."""
+    model = dslppl.loads('''
+    model sbc {
+      data R: int
+      data n: int
+      data y: real[R, n]
+      plate r in R {
+        mu[r] ~ Normal(0, 1)
+        sigma[r] ~ LogNormal(0, 0.5)
+        plate i in n { y[r, i] ~ Normal(mu[r], sigma[r]) }
+      }
+    }''')
+    gen = torch.Generator().manual_seed(7)
+    R, n = 100, 3
+    mu = torch.randn(R, generator=gen, dtype=torch.float64)
+    sigma = torch.exp(0.5 * torch.randn(R, generator=gen, dtype=torch.float64))
+    y = mu[:, None] + sigma[:, None] * torch.randn(R, n, generator=gen, dtype=torch.float64)
+    post = model.sample({"R": R, "n": n, "y": y.tolist()}, chains=4, warmup=150, draws=200, seed=3,
+                        progress=False, warn=False)
+    draws = post.draws()
+    for name, truth in (("mu", mu), ("sigma", sigma)):
+        thinned = draws[name][:, ::8].reshape(-1, R)            # 100 nearly independent draws
+        ranks = (thinned < truth).sum(0).numpy()                # 0..100
+        counts = np.bincount(ranks * 10 // 101, minlength=10)  # 10 equal bins
+        assert stats.chisquare(counts).pvalue > 1e-3, (name, counts)
+
+
+def test_leapfrog_matches_pyro():
+    from pyro.ops.integrator import velocity_verlet
+
+    cov = torch.tensor([[2.0, 0.5, 0.0], [0.5, 1.0, 0.3], [0.0, 0.3, 0.5]], dtype=torch.float64)
+    prec = torch.linalg.inv(cov)
+
+    def log_density(u):
+        return -0.5 * u @ prec @ u - (u ** 4).sum() / 20
+
+    inverse = torch.tensor([[1.5, 0.2, 0.0], [0.2, 0.8, 0.1], [0.0, 0.1, 0.6]], dtype=torch.float64)
+    q0 = torch.tensor([0.3, -1.0, 0.7], dtype=torch.float64)
+    p0 = torch.tensor([1.0, 0.5, -0.2], dtype=torch.float64)
+    for inv in (inverse, torch.diagonal(inverse)):
+        density = LogDensity(log_density)
+        integrator = _Integrator(density, Metric(inv[None]))
+        logp, grad = density(q0[None])
+        z = Point(q0[None], p0[None], logp, grad)
+        for _ in range(7):
+            z = integrator.leapfrog(z, torch.tensor([0.1], dtype=torch.float64))
+
+        def kinetic_grad(r, inv=inv):
+            return {"x": inv @ r["x"] if inv.dim() == 2 else inv * r["x"]}
+
+        q, p, _, _ = velocity_verlet({"x": q0}, {"x": p0}, lambda s: -log_density(s["x"]), kinetic_grad,
+                                     0.1, num_steps=7)
+        torch.testing.assert_close(z.q[0], q["x"])
+        torch.testing.assert_close(z.p[0], p["x"])
+
+
+def test_stan_windows_for_short_warmup():
+    windows = Windows(150)  # 75 + 25 + 50 = 150: the slow window is one window of 25
+    assert [i for i in range(150) if windows.ends_window(i)] == [99]
+    assert [i for i in range(100) if Windows(100).ends_window(i)] == [89]  # 15 / 75 / 10
+    assert not Windows(10).ends_window(5)
+
+
+def test_resumed_run_gives_the_same_draws(tmp_path, monkeypatch):
+    bound = CONJUGATE.bind(DATA)
+    options = dict(chains=2, warmup=40, draws=30, seed=5, progress=False, warn=False)
+    whole = sample(bound, **options)
+
+    path = tmp_path / "run.ckpt"
+    iterate = _Run._iterate
+
+    def interrupted(self, warmup):
+        if self.iteration == 55:
+            raise KeyboardInterrupt
+        iterate(self, warmup)
+
+    monkeypatch.setattr(_Run, "_iterate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sample(bound, checkpoint=path, checkpoint_every=10, **options)
+    monkeypatch.setattr(_Run, "_iterate", iterate)
+    resumed = sample(bound, checkpoint=path, checkpoint_every=10, **options)
+    assert torch.equal(resumed.u, whole.u)
+    assert torch.equal(resumed.stats["tree_depth"], whole.stats["tree_depth"])
+
+
+def test_static_hmc_is_exact():
+    post = CONJUGATE.sample(DATA, chains=4, warmup=150, draws=250, seed=2, progress=False,
+                            algorithm="hmc", num_steps=5, warn=False)
+    for name, exact in _exact().items():
+        _check_moments(post.draws()[name].numpy(), exact)
+
+
+def test_init_values_and_posterior_interface(tmp_path):
+    post = CONJUGATE.sample(DATA, chains=2, warmup=50, draws=50, seed=0, progress=False, warn=False,
+                            init={"mu": 1.0, "p": 0.3, "lam": 2.0})
+    assert post.sample_posterior()["mu"].shape == (100,)
+    assert post.sample_posterior(50, seed=1)["lam"].shape == (50,)
+    predictive = post.predictive(10, seed=0)
+    assert predictive["counts"].shape == (10, 4) and predictive["y"].shape == (10, 5)
+    post.save(tmp_path / "post.pt")
+    loaded = type(post).load(tmp_path / "post.pt")
+    assert loaded.summary().to_dict() == post.summary().to_dict()
+    assert set(post.to_json()["summary"]["mu"]) >= {"mean", "sd", "q5", "q50", "q95", "r_hat", "ess_bulk"}
