@@ -163,3 +163,40 @@ def test_init_values_and_posterior_interface(tmp_path):
     loaded = type(post).load(tmp_path / "post.pt")
     assert loaded.summary().to_dict() == post.summary().to_dict()
     assert set(post.to_json()["summary"]["mu"]) >= {"mean", "sd", "q5", "q50", "q95", "r_hat", "ess_bulk"}
+
+
+def test_to_arviz_names_dimensions_after_plates():
+    az = pytest.importorskip("arviz")
+    post = CONJUGATE.sample(DATA, chains=2, warmup=30, draws=20, seed=0, progress=False, warn=False)
+    idata = post.to_arviz()
+    assert isinstance(idata, az.InferenceData)
+    assert idata.posterior["mu"].dims == ("chain", "draw")
+    assert idata.posterior_predictive["y"].dims == ("chain", "draw", "i")
+    assert list(idata.observed_data["counts"].coords["j"].values) == [0, 1, 2, 3]
+    assert {"diverging", "tree_depth", "energy", "step_size"} <= set(idata.sample_stats.data_vars)
+    assert float(az.rhat(idata)["mu"]) == pytest.approx(post.summary()["mu"].r_hat, abs=1e-6)
+
+
+def test_cli_fit_with_nuts(tmp_path):
+    import csv
+    import json
+
+    from dslppl.cli import main
+
+    model, data = tmp_path / "m.ppl", tmp_path / "d.json"
+    model.write_text(CONJUGATE.text.text)
+    data.write_text(json.dumps(DATA))
+    init = tmp_path / "init.json"
+    init.write_text(json.dumps({"mu": 0.5, "p": 0.5, "lam": 1.0}))
+    out, draws = tmp_path / "fit.json", tmp_path / "draws.csv"
+    status = main(["fit", str(model), "--data", str(data), "--method", "nuts", "--chains", "2",
+                   "--warmup", "40", "--draws", "30", "--seed", "3", "--init", str(init),
+                   "--out", str(out), "--draws-out", str(draws), "--no-progress"])
+    assert status == 0
+    result = json.loads(out.read_text())
+    assert result["method"] == "nuts" and set(result["summary"]) == {"mu", "p", "lam"}
+    assert {"r_hat", "ess_bulk", "ess_tail", "mcse_mean", "mean", "q50"} <= set(result["summary"]["mu"])
+    assert "divergences" in result["diagnostics"] and isinstance(result["warnings"], list)
+    with open(draws) as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 60 and {"chain", "draw", "lp__", "divergent__", "treedepth__", "mu"} <= set(rows[0])

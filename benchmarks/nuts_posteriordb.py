@@ -1,0 +1,62 @@
+"""NUTS on every translated posteriordb posterior, against the Stan reference draws.
+
+Each posterior is sampled with the defaults (4 chains, 1000 warm-up + 1000
+draws, diagonal metric, adapt_delta 0.8) and compared as
+tests/posteriordb/nuts_reference.py says: every mean within 4 MCSE + 0.05
+reference sd, sds within 10% where our bulk ESS >= 400, max R-hat < 1.01.
+eight_schools_centered (a funnel) is run too and its divergences reported.
+
+    python benchmarks/nuts_posteriordb.py [NAME ...] [--seed S]
+
+Writes benchmarks/results/nuts_posteriordb.md.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _report import write_result  # noqa: E402
+from tests.posteriordb.catalog import POSTERIORS  # noqa: E402
+from tests.posteriordb.nuts_reference import sample_and_compare  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("names", nargs="*", help="posteriors to run (default: all)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    # The sequential and latent-state models (unrolled loops, slow potentials) go last.
+    slow = ("arma", "garch", "hmm", "bball", "gp_")
+    names = args.names or sorted(POSTERIORS, key=lambda n: (n.startswith(slow), n))
+    rows, passed = [], 0
+    for name in names:
+        try:
+            result = sample_and_compare(name, seed=args.seed)
+        except Exception as error:  # noqa: BLE001 - a failing posterior is a row of the report
+            rows.append([name, "error", "", "", "", "", f"{type(error).__name__}: {error}"[:200]])
+            print(rows[-1], flush=True)
+            _write(rows, passed, len(names))
+            continue
+        passed += result.passed
+        rows.append([name, "pass" if result.passed else "FAIL", f"{result.seconds:.0f}",
+                     f"{result.max_rhat:.3f}", f"{result.min_ess_bulk:.0f}", str(result.divergences),
+                     "; ".join(result.failures[:3])])
+        print(rows[-1], flush=True)
+        _write(rows, passed, len(names))
+
+
+def _write(rows: list[list[str]], passed: int, total: int) -> None:
+    """The table so far (rewritten after every posterior, so a long run reports as it goes)."""
+    write_result("nuts_posteriordb", f"NUTS on posteriordb: {passed} of {len(rows)} run pass ({total} posteriors)",
+                 ["posterior", "result", "seconds", "max R-hat", "min bulk ESS", "divergences", "failures"],
+                 rows, notes=["Defaults: 4 chains x (1000 warm-up + 1000 draws), diag metric, "
+                              "adapt_delta 0.8, seed 0. Mean within 4 MCSE + 0.05 reference sd; "
+                              "sd within 10% where bulk ESS >= 400; max R-hat < 1.01. "
+                              "eight_schools_centered is a funnel: divergences are expected there."])
+
+
+if __name__ == "__main__":
+    main()
