@@ -4,9 +4,9 @@ Every chain keeps its own position, step size, metric and tree, but the
 chains advance in lockstep: at tree depth ``j`` each chain that is still
 building doubles its trajectory by ``2**j`` leapfrog steps, and each
 leapfrog evaluates the log density and its gradient for all building
-chains in one call (``torch.func.vmap`` of ``grad_and_value``; a potential
-that vmap cannot run is evaluated chain by chain). Chains that have
-stopped are masked out.
+chains in one call (``torch.func.vmap`` of the potential and one backward
+pass; a potential that vmap cannot run is evaluated chain by chain). Chains
+that have stopped are left out of the evaluation and masked in the update.
 
 The transition is Stan's: the trajectory grows forwards or backwards at
 random; the draw is taken by multinomial sampling, biased towards the
@@ -157,6 +157,8 @@ class _Integrator:
 
     def leapfrog(self, z: Point, step: torch.Tensor, rows: torch.Tensor | None = None) -> Point:
         """One leapfrog step of signed size ``step`` ([C]) for the chains in ``rows``."""
+        if rows is not None and bool(rows.all()):
+            rows = None
         half = step[:, None] / 2
         p = z.p + half * z.grad
         q = z.q + step[:, None] * self.metric.velocity(p)

@@ -56,6 +56,7 @@ def test_conjugate_posteriors_are_exact(metric):
     assert post.diagnostics()["divergences"] == 0
 
 
+@pytest.mark.slow
 def test_simulation_based_calibration():
     """Ranks of the true values among posterior draws are uniform (Talts et al. 2018).
 
@@ -200,3 +201,20 @@ def test_cli_fit_with_nuts(tmp_path):
     with open(draws) as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 60 and {"chain", "draw", "lp__", "divergent__", "treedepth__", "mu"} <= set(rows[0])
+
+
+def test_potential_that_vmap_cannot_run_is_evaluated_per_chain():
+    def batchable(u):
+        return -0.5 * (u * u).sum() - torch.log1p(u[0] ** 2)
+
+    def stepwise(u):  # branches on a value: vmap refuses, the loop runs it
+        total = -0.5 * (u * u).sum()
+        return total - torch.log1p(u[0] ** 2) if bool(u[0].detach() == u[0].detach()) else total
+
+    q = torch.randn(3, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    rows = torch.tensor([True, False, True])
+    expected, looped = LogDensity(batchable), LogDensity(stepwise)
+    for mask in (None, rows):
+        zeros = (torch.zeros(3, dtype=torch.float64), torch.zeros(3, 4, dtype=torch.float64))
+        for a, b in zip(expected(q, mask, *zeros), looped(q, mask, *zeros)):
+            torch.testing.assert_close(a, b)
