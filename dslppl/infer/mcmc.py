@@ -117,6 +117,9 @@ class _Run:
     def start(self, init: Any, step_size: float) -> None:
         chains, dim, dtype = self.config["chains"], self.bound.dim, self.bound.dtype
         self.z = self.kernel.start(self._initial_points(init))
+        if not bool((torch.isfinite(self.z.logp) & torch.isfinite(self.z.grad).all(-1)).all()):
+            raise ValueError("the initial values give a log density or gradient that is not finite; "
+                             "check that they lie inside each variable's support")
         eye = torch.eye(dim, dtype=dtype).expand(chains, dim, dim).clone()
         self.metric = Metric(eye if self.config["metric"] == "dense" else torch.ones(chains, dim, dtype=dtype))
         eps = torch.full((chains,), step_size, dtype=dtype)
