@@ -33,6 +33,7 @@ ALGORITHMS = ("nuts", "hmc")
 INIT_RADIUS = 2.0   # Stan's uniform(-2, 2) initial points
 INIT_TRIES = 100
 REPORT_EVERY = 10   # iterations between progress-bar updates
+COMPILE_ITERATIONS = 1000  # warm-up + draws from which compiling the potential pays off
 
 
 def sample(bound: BoundModel, chains: int = 4, warmup: int = 1000, draws: int = 1000,
@@ -40,7 +41,8 @@ def sample(bound: BoundModel, chains: int = 4, warmup: int = 1000, draws: int = 
            init: Any = None, progress: bool | str = True, max_tree_depth: int = 10,
            algorithm: str = "nuts", num_steps: int = 10, step_size: float = 1.0,
            checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 100,
-           resume: bool = True, threads: int | None = None, warn: bool = True) -> Posterior:
+           resume: bool = True, threads: int | None = None, warn: bool = True,
+           compile: bool | None = None) -> Posterior:
     """Draw ``draws`` posterior draws per chain after ``warmup`` adaptation iterations.
 
     ``init``: None (uniform(-2, 2) on the unconstrained scale), a mapping of
@@ -52,6 +54,9 @@ def sample(bound: BoundModel, chains: int = 4, warmup: int = 1000, draws: int = 
     run's state is written to after warm-up and every ``checkpoint_every``
     draws, and resumed from. With ``warn``, each problem
     :meth:`Posterior.warnings` finds is issued as a :class:`SamplingWarning`.
+    ``compile``: evaluate the potential and its gradient as one
+    ``torch.compile``d graph (seconds to compile, then several times faster);
+    by default only for runs of at least :data:`COMPILE_ITERATIONS` iterations.
 
     >>> import torch
     >>> from torch.distributions import Normal
@@ -75,12 +80,14 @@ def sample(bound: BoundModel, chains: int = 4, warmup: int = 1000, draws: int = 
         raise ValueError("MCMC needs the exact log density: do not subsample plates")
     if seed is None:
         seed = int.from_bytes(os.urandom(6), "little")
+    if compile is None:
+        compile = warmup + draws >= COMPILE_ITERATIONS
     config = {"model": bound.name, "dim": bound.dim, "chains": chains, "warmup": warmup, "draws": draws,
               "seed": seed, "adapt_delta": adapt_delta, "metric": metric, "max_tree_depth": max_tree_depth,
               "algorithm": algorithm, "num_steps": num_steps}
     saved = load_checkpoint(checkpoint, config) if checkpoint is not None and resume else None
     with use_threads(auto_threads(bound) if threads is None else threads):
-        run = _Run(bound, config, progress, checkpoint, checkpoint_every)
+        run = _Run(bound, config, progress, checkpoint, checkpoint_every, compile)
         if saved is not None:
             run.load_state_dict(saved)
         else:
@@ -96,12 +103,12 @@ class _Run:
     """One call of :func:`sample`: the sampler's whole state, advanced one iteration at a time."""
 
     def __init__(self, bound: BoundModel, config: dict, progress: bool | str,
-                 checkpoint: str | os.PathLike | None, checkpoint_every: int) -> None:
+                 checkpoint: str | os.PathLike | None, checkpoint_every: int, compile: bool) -> None:
         self.bound, self.config = bound, config
         self.progress = f"{bound.name} [{config['algorithm']}]" if progress is True else progress
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         chains, dim, dtype = config["chains"], bound.dim, bound.dtype
-        self.log_density = LogDensity(bound.potential)
+        self.log_density = LogDensity(bound.potential, compile)
         self.kernel = (NUTS(self.log_density, config["max_tree_depth"]) if config["algorithm"] == "nuts"
                        else HMC(self.log_density, config["num_steps"]))
         self.generator = torch.Generator().manual_seed(config["seed"])

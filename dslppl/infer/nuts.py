@@ -26,7 +26,7 @@ from typing import Callable
 
 import torch
 
-from .rows import over_rows
+from .rows import over_rows, validation_off
 
 __all__ = ["Point", "Metric", "LogDensity", "NUTS", "HMC", "MAX_DELTA_H"]
 
@@ -78,9 +78,14 @@ class LogDensity:
 
     The rows go through the potential in one vmapped call (a loop over rows
     when vmap cannot run it) and one backward pass. A non-finite or failing
-    evaluation counts as log density ``-inf`` (the leapfrog then diverges)."""
+    evaluation counts as log density ``-inf`` (the leapfrog then diverges).
 
-    def __init__(self, potential: Callable[[torch.Tensor], torch.Tensor]) -> None:
+    With ``compile``, value and gradient of all rows are one ``torch.compile``d
+    graph (compiled on the first call, seconds; then about ten times faster
+    per call on small models); all rows are evaluated every time, so the
+    batch shape never changes. If compilation fails, evaluation stays eager."""
+
+    def __init__(self, potential: Callable[[torch.Tensor], torch.Tensor], compile: bool = False) -> None:
         def safe_row(u):
             try:
                 return potential(u)
@@ -88,11 +93,19 @@ class LogDensity:
                 return torch.tensor(-math.inf, dtype=u.dtype)
 
         self.rows = over_rows(potential, row_fn=safe_row)
+        self.compiled = _compiled_value_and_grad(potential) if compile else None
 
     def __call__(self, q: torch.Tensor, rows: torch.Tensor | None = None,
                  logp: torch.Tensor | None = None, grad: torch.Tensor | None = None):
         """Log density and gradient at ``q``; with ``rows`` (a mask), only those rows are
         evaluated and the others copied from ``logp`` and ``grad``."""
+        if self.compiled is not None:
+            try:
+                with validation_off():
+                    value, g = self.compiled(q)
+                return torch.where(torch.isnan(value), -math.inf, value), g
+            except Exception:  # noqa: BLE001 - any compiler failure: evaluate eagerly from now on
+                self.compiled = None
         if rows is None or bool(rows.all()):
             value, g = self._evaluate(q)
         else:
@@ -110,6 +123,13 @@ class LogDensity:
                 return value.detach(), torch.full_like(q, math.nan)
             (g,) = torch.autograd.grad(value.sum(), q)
         return value.detach(), g
+
+
+def _compiled_value_and_grad(potential: Callable[[torch.Tensor], torch.Tensor]) -> Callable:
+    def value_and_grad(u):
+        grad, value = torch.func.grad_and_value(potential)(u)
+        return value, grad
+    return torch.compile(torch.func.vmap(value_and_grad), dynamic=False)
 
 
 @dataclass

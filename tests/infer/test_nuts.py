@@ -218,3 +218,16 @@ def test_potential_that_vmap_cannot_run_is_evaluated_per_chain():
         zeros = (torch.zeros(3, dtype=torch.float64), torch.zeros(3, 4, dtype=torch.float64))
         for a, b in zip(expected(q, mask, *zeros), looped(q, mask, *zeros)):
             torch.testing.assert_close(a, b)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # raised inside torch's compiler stack
+def test_compiled_log_density_agrees_with_eager():
+    def potential(u):
+        return -0.5 * (u * u).sum() - torch.log1p(u[0] ** 2) + torch.distributions.Gamma(3.0, 2.0).log_prob(u[1].exp())
+
+    q = torch.randn(4, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    eager, compiled = LogDensity(potential), LogDensity(potential, compile=True)
+    for a, b in zip(eager(q), compiled(q)):
+        torch.testing.assert_close(a, b)
+    assert compiled.compiled is not None  # it compiled rather than falling back
