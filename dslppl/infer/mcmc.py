@@ -12,6 +12,7 @@ from its checkpoint (written atomically after warm-up and every
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from typing import Any, Mapping
 
@@ -91,7 +92,9 @@ def sample(bound: BoundModel, chains: int = 4, warmup: int = 1000, draws: int = 
         if saved is not None:
             run.load_state_dict(saved)
         else:
+            start = time.perf_counter()
             run.start(init, step_size)
+            run.seconds["setup"] = time.perf_counter() - start
         posterior = run.finish()
         if warn:
             for message in posterior.warnings():
@@ -119,6 +122,8 @@ class _Run:
         self.stats = {name: torch.empty(chains, config["draws"], dtype=kind)
                       for name, kind in STAT_NAMES.items()}
         self.warmup_divergences = torch.zeros(chains, dtype=torch.long)
+        # Wall time per phase; "setup" (initial points and step size) includes compiling.
+        self.seconds = {"setup": 0.0, "warmup": 0.0, "sampling": 0.0}
 
     # --- setting up --------------------------------------------------------------------
     def start(self, init: Any, step_size: float) -> None:
@@ -170,14 +175,17 @@ class _Run:
                    disable=not self.progress, dynamic_ncols=True)
         with bar:
             while self.iteration < total:
+                start = time.perf_counter()
                 self._iterate(warmup)
+                self.seconds["warmup" if self.iteration <= warmup else "sampling"] += time.perf_counter() - start
                 if self.iteration % REPORT_EVERY == 0 or self.iteration == total:
                     bar.update(self.iteration - bar.n)
                     bar.set_postfix_str(self._progress_note(warmup), refresh=False)
                 if self.checkpoint is not None and self._checkpoint_due(warmup):
                     save_atomic(self.state_dict(), self.checkpoint)
+        self.seconds["compile"] = self.log_density.compile_seconds
         return Posterior(self.bound.name, self.config, self.u, self.stats, self.step_size,
-                         self.metric.inverse, self.warmup_divergences, self.bound)
+                         self.metric.inverse, self.warmup_divergences, self.bound, timing=dict(self.seconds))
 
     def _iterate(self, warmup: int) -> None:
         i = self.iteration

@@ -21,6 +21,7 @@ A :class:`Metric` is the inverse mass matrix of each chain, diagonal
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, fields
 from typing import Callable
 
@@ -94,18 +95,24 @@ class LogDensity:
 
         self.rows = over_rows(potential, row_fn=safe_row)
         self.compiled = _compiled_value_and_grad(potential) if compile else None
+        self.compile_seconds = 0.0  # wall time of the first (compiling) call
 
     def __call__(self, q: torch.Tensor, rows: torch.Tensor | None = None,
                  logp: torch.Tensor | None = None, grad: torch.Tensor | None = None):
         """Log density and gradient at ``q``; with ``rows`` (a mask), only those rows are
         evaluated and the others copied from ``logp`` and ``grad``."""
         if self.compiled is not None:
+            first = self.compile_seconds == 0.0
+            start = time.perf_counter()
             try:
                 with validation_off():
                     value, g = self.compiled(q)
                 return torch.where(torch.isnan(value), -math.inf, value), g
             except Exception:  # noqa: BLE001 - any compiler failure: evaluate eagerly from now on
                 self.compiled = None
+            finally:
+                if first:
+                    self.compile_seconds = time.perf_counter() - start
         if rows is None or bool(rows.all()):
             value, g = self._evaluate(q)
         else:

@@ -53,6 +53,7 @@ class Posterior:
     warmup_divergences: torch.Tensor     # [chains]
     bound: BoundModel | None = field(default=None, repr=False)
     saved_summary: Summary | None = field(default=None, repr=False)
+    timing: dict[str, float] = field(default_factory=dict)  # seconds: setup, warmup, sampling, compile
     _draws: dict[str, torch.Tensor] | None = field(default=None, repr=False)
     _summary: Summary | None = field(default=None, repr=False)
 
@@ -123,6 +124,7 @@ class Posterior:
             "ebfmi": [float(x) for x in diag.ebfmi(self.stats["energy"].numpy())],
             "step_size": [float(x) for x in self.step_size],
             "mean_accept_stat": [float(x) for x in self.stats["accept_stat"].mean(1)],
+            "seconds": dict(self.timing),
         }
 
     def warnings(self, summary: Summary | None = None) -> list[str]:
