@@ -44,6 +44,8 @@ bench: setup
 	$(PY) benchmarks/time_to_result.py
 	$(PY) benchmarks/handler_overhead.py
 	$(PY) benchmarks/render_speed.py
+	$(PY) benchmarks/nuts_speed.py
+	$(PY) benchmarks/nuts_posteriordb.py
 	$(PY) benchmarks/readme_tables.py
 
 clean:

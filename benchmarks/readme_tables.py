@@ -20,6 +20,10 @@ INTRODUCTIONS = {
     "compile_speed.md": "Compile time by model size (each stage includes the ones before it)",
     "handler_overhead.md": "Handler overhead, one traced run of eight schools",
     "render_speed.md": "From text to a DOT graph, without data and without Graphviz",
+    "nuts_speed.md": "NUTS, text to posterior summary and bulk ESS per second against NumPyro "
+                     "(targets: at most half NumPyro's wall time including JIT; ESS/s within 3x on "
+                     "eight schools and radon)",
+    "nuts_posteriordb.md": "NUTS on the posteriordb posteriors against Stan's reference draws",
 }
 
 

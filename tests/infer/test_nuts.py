@@ -222,12 +222,20 @@ def test_potential_that_vmap_cannot_run_is_evaluated_per_chain():
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # raised inside torch's compiler stack
-def test_compiled_log_density_agrees_with_eager():
+def test_compiled_leapfrog_agrees_with_eager():
     def potential(u):
         return -0.5 * (u * u).sum() - torch.log1p(u[0] ** 2) + torch.distributions.Gamma(3.0, 2.0).log_prob(u[1].exp())
 
-    q = torch.randn(4, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    gen = torch.Generator().manual_seed(1)
+    q, p = (torch.randn(4, 3, generator=gen, dtype=torch.float64) for _ in range(2))
     eager, compiled = LogDensity(potential), LogDensity(potential, compile=True)
-    for a, b in zip(eager(q), compiled(q)):
-        torch.testing.assert_close(a, b)
-    assert compiled.compiled is not None  # it compiled rather than falling back
+    metric = Metric(torch.tensor([1.0, 0.5, 2.0], dtype=torch.float64).expand(4, 3))
+    step = torch.tensor([0.1, -0.2, 0.3, 0.1], dtype=torch.float64)
+    rows = torch.tensor([True, False, True, True])
+    moved = []
+    for density in (eager, compiled):
+        logp, grad = density(q)
+        moved.append(_Integrator(density, metric).leapfrog(Point(q, p, logp, grad), step, rows))
+    for name in ("q", "p", "logp", "grad"):
+        torch.testing.assert_close(getattr(moved[0], name), getattr(moved[1], name))
+    assert compiled.leapfrog is not None  # it compiled rather than falling back
