@@ -175,6 +175,10 @@ def main() -> None:
                         f"{(theirs['min_ess'] / theirs['sampling']) / (ours['min_ess'] / ours['sampling']):.2f}"]
             rows.append(row)
             print(row, flush=True)
+            _write(rows)  # after every model, so a long run reports as it goes
+
+
+def _write(rows: list[list[str]]) -> None:
     write_result("nuts_speed", "NUTS speed: dslppl vs NumPyro (4 chains x 1000 + 1000)",
                  ["model", "dslppl wall s", "dslppl sampling s", "dslppl min ESS", "dslppl ESS/s",
                   "NumPyro wall s (incl. JIT)", "NumPyro sampling s (excl. JIT)", "NumPyro min ESS",
