@@ -46,6 +46,8 @@ bench: setup
 	$(PY) benchmarks/handler_overhead.py
 	$(PY) benchmarks/render_speed.py
 	$(PY) benchmarks/check_speed.py
+	$(PY) benchmarks/nuts_speed.py
+	$(PY) benchmarks/nuts_posteriordb.py
 	$(PY) benchmarks/readme_tables.py
 
 # The long fuzz run (the test suite runs a short one): FUZZ_CASES cases, then counts.

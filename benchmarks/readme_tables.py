@@ -24,6 +24,10 @@ INTRODUCTIONS = {
     "render_speed.md": "From text to a DOT graph, without data and without Graphviz",
     "check_speed.md": "`dslppl check`, `render` and `compile` as whole processes, which import no torch "
                       "(target: under 0.3 s each)",
+    "nuts_speed.md": "NUTS, text to posterior summary and bulk ESS per second against NumPyro "
+                     "(targets: at most half NumPyro's wall time including JIT; ESS/s within 3x on "
+                     "eight schools and radon)",
+    "nuts_posteriordb.md": "NUTS on the posteriordb posteriors against Stan's reference draws",
 }
 
 

@@ -10,6 +10,7 @@ strict JSON: a non-finite number (NaN, an infinity) is written as ``null``.
     dslppl compile model.ppl [-o model.py]
     dslppl sample model.ppl [--data data.json] [-n 100] [--seed 0] [--out draws.json]
     dslppl fit model.ppl --data data.json [--guide mvn] [--steps 5000] [--out fit.json] ...
+    dslppl fit model.ppl --data data.json --method nuts [--chains 4] [--draws-out draws.csv] ...
 """
 from __future__ import annotations
 
@@ -101,11 +102,18 @@ def _is_environment_error(error: Exception) -> bool:
 
 def _validate(args) -> None:
     """Command-line values that parse but make no sense, and unwritable outputs, before any work."""
-    limits = {"num_samples": MAX_SAMPLES, "steps": 10 ** 9, "num_particles": 10 ** 4}
+    limits = {"num_samples": MAX_SAMPLES, "steps": 10 ** 9, "num_particles": 10 ** 4, "chains": 10 ** 3,
+              "draws": MAX_SAMPLES, "max_tree_depth": 30}
     for option, limit in limits.items():
         value = getattr(args, option, None)
         if value is not None and not 1 <= value <= limit:
             raise UsageError(f"--{option.replace('_', '-')} must be between 1 and {limit}, got {value}")
+    warmup = getattr(args, "warmup", None)
+    if warmup is not None and not 0 <= warmup <= MAX_SAMPLES:
+        raise UsageError(f"--warmup must be between 0 and {MAX_SAMPLES}, got {warmup}")
+    delta = getattr(args, "adapt_delta", None)
+    if delta is not None and not 0 < delta < 1:
+        raise UsageError(f"--adapt-delta must be between 0 and 1 (exclusive), got {delta}")
     seed = getattr(args, "seed", None)
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise UsageError(f"--seed must be between 0 and 2**63 - 1, got {seed}")
@@ -234,6 +242,8 @@ def _sample(args) -> int:
 
 
 def _fit(args) -> int:
+    if args.method == "nuts":
+        return _fit_nuts(args)
     subsample = _subsample(args.subsample)
     model = _load(args.model)
     if args.guide == "guide" and model.checked.guide is None:
@@ -270,6 +280,30 @@ def _init(path: str) -> dict:
     if not isinstance(values, dict):
         raise UsageError(f"--init: {path} must hold a JSON object of latent values by name")
     return values
+
+
+def _fit_nuts(args) -> int:
+    if args.guide or args.subsample:
+        raise UsageError("--guide and --subsample belong to --method vi")
+    model = _load(args.model)
+    init = _init(args.init) if args.init else None
+    try:
+        posterior = model.sample(args.data, chains=args.chains, warmup=args.warmup, draws=args.draws,
+                                 seed=args.seed, adapt_delta=args.adapt_delta, metric=args.metric, init=init,
+                                 progress=not args.no_progress, max_tree_depth=args.max_tree_depth,
+                                 checkpoint=args.checkpoint, resume=args.resume, dtype=_dtype(args.dtype),
+                                 reparam=args.reparam == "auto")
+    except ValueError as error:  # sample's argument errors (initial values outside the support, ...)
+        raise UsageError(str(error)) from None
+    summary = posterior.summary()
+    print(posterior.format_summary(summary))
+    if args.out:
+        Path(args.out).write_text(_dumps(posterior.to_json(summary), indent=1))
+        print(f"wrote {args.out}")
+    if args.draws_out:
+        posterior.to_csv(args.draws_out)
+        print(f"wrote {args.draws_out}")
+    return 0
 
 
 def _subsample(pairs: list[str] | None) -> dict[str, int] | None:
@@ -316,8 +350,10 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", help="write the draws to this JSON file")
     sample.add_argument("--dtype", choices=DTYPES, default="float64")
 
-    fit = command("fit", _fit, "fit the model by variational inference and summarize the posterior")
+    fit = command("fit", _fit, "fit the model (variational inference or NUTS) and summarize the posterior")
     fit.add_argument("--data", required=True, help="data JSON")
+    fit.add_argument("--method", choices=("vi", "nuts"), default="vi",
+                     help="vi: variational inference (default); nuts: MCMC with the no-U-turn sampler")
     fit.add_argument("--guide", choices=GUIDES, help="default: the file's guide block, else normal")
     fit.add_argument("--steps", type=int, default=2000)
     fit.add_argument("--lr", type=float, default=0.01)
@@ -338,5 +374,13 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--reparam", choices=("auto", "none"), default="auto",
                      help="auto: fit latents whose scale is random non-centred (see dslppl check); "
                           "none: fit the model as written")
+    nuts = fit.add_argument_group("--method nuts")
+    nuts.add_argument("--chains", type=int, default=4)
+    nuts.add_argument("--warmup", type=int, default=1000, help="adaptation iterations per chain")
+    nuts.add_argument("--draws", type=int, default=1000, help="draws per chain")
+    nuts.add_argument("--adapt-delta", type=float, default=0.8, help="target acceptance statistic")
+    nuts.add_argument("--metric", choices=("diag", "dense"), default="diag")
+    nuts.add_argument("--max-tree-depth", type=int, default=10)
+    nuts.add_argument("--draws-out", help="write the draws as CSV (CmdStan-like columns)")
     return parser
 

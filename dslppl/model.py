@@ -249,6 +249,39 @@ class Model:
                 raise
             raise located from None
 
+    def sample(self, data: Data = None, chains: int = 4, warmup: int = 1000, draws: int = 1000,
+               seed: int | None = None, adapt_delta: float = 0.8, metric: str = "diag", init: Any = None,
+               progress: bool = True, max_tree_depth: int = 10, *, dtype: torch.dtype | None = None,
+               reparam: bool = True, **options):
+        """Draw from the posterior given ``data`` with NUTS; returns a `Posterior`.
+
+        ``chains`` run together, each with ``warmup`` iterations of Stan's
+        adaptation (step size toward acceptance ``adapt_delta``, a ``"diag"`` or
+        ``"dense"`` metric) and then ``draws`` draws. ``init``: a mapping of
+        starting values by name, or a variational `Fit`; by default uniform(-2, 2)
+        on the unconstrained scale, as Stan. Latents whose scale is random are
+        sampled non-centred (`rewrites`; ``reparam=False``: as written). ``options``
+        go to `dslppl.infer.mcmc.sample` (``checkpoint``, ``algorithm="hmc"``, ...).
+
+        >>> import dslppl
+        >>> model = dslppl.loads("model m { data y: real\\n mu ~ Normal(0, 1)\\n y ~ Normal(mu, 1) }")
+        >>> posterior = model.sample({"y": 1.0}, chains=4, warmup=400, draws=400, seed=0, progress=False)
+        >>> abs(posterior.summary().to_dict()["mu"]["mean"] - 0.5) < 0.25
+        True
+        """
+        from .infer.mcmc import sample as run_sample
+
+        if isinstance(init, (str, Path)):
+            init = _read(init)
+        rewritten = {r.variable for r in self.rewrites}
+        named = init if isinstance(init, Mapping) else {}
+        reparam = reparam and not rewritten & set(named)  # values by the model's own names: as written
+        bound = self.bind(data, dtype=dtype, reparam=reparam)
+        with self._evaluating(self.compiled(frozenset(), frozenset(), reparam), "sampling"):
+            return run_sample(bound, chains=chains, warmup=warmup, draws=draws, seed=seed,
+                              adapt_delta=adapt_delta, metric=metric, init=init, progress=progress,
+                              max_tree_depth=max_tree_depth, **options)
+
 
 def _read(data: Data) -> Mapping[str, Any]:
     if data is None:

@@ -128,6 +128,12 @@ class Fit:
         return {"model": self.model, "guide": self.guide, "steps": self.steps,
                 "final_loss": self.final_loss, **verdict, "summary": summary.to_dict()}
 
+    def to_arviz(self, n: int = 1000, seed: int | None = 0):
+        """``n`` posterior and predictive draws as ArviZ ``InferenceData`` (one chain)."""
+        from .arviz import fit_to_arviz
+
+        return fit_to_arviz(self, n, seed)
+
     def _need_bound(self, what: str) -> BoundModel:
         if self.bound is None:
             raise ValueError(f"{what} needs the model: Fit.load(path, bound=model.bind(data))")

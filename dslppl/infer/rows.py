@@ -21,8 +21,13 @@ from torch.distributions import Distribution
 __all__ = ["over_rows", "validation_off"]
 
 
-def over_rows(fn: Callable, stack: Callable[[list], object] = torch.stack) -> Callable:
-    """``fn`` over the leading dimension of its argument; ``stack`` joins the loop's results."""
+def over_rows(fn: Callable, stack: Callable[[list], object] = torch.stack,
+              row_fn: Callable | None = None) -> Callable:
+    """``fn`` over the leading dimension of its argument; ``stack`` joins the loop's results.
+
+    ``row_fn`` (default ``fn``) is what the loop runs on each row: a version of
+    ``fn`` that handles a failing row itself, where one bad row must not fail the batch."""
+    row_fn = fn if row_fn is None else row_fn
     vmapped = torch.func.vmap(fn, randomness="same")
     use_vmap = [True]
 
@@ -33,7 +38,7 @@ def over_rows(fn: Callable, stack: Callable[[list], object] = torch.stack) -> Ca
                     return vmapped(rows)
                 except (RuntimeError, ValueError, NotImplementedError, TypeError):
                     use_vmap[0] = False
-        return stack([fn(row) for row in rows])
+        return stack([row_fn(row) for row in rows])
     return batched
 
 

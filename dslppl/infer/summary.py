@@ -16,7 +16,7 @@ first element.
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Iterator, Mapping
 
 import torch
@@ -24,6 +24,7 @@ import torch
 __all__ = ["Summary", "SummaryRow", "coordinate_names"]
 
 STATS = ("mean", "sd", "q5", "q50", "q95")
+MCMC_STATS = ("r_hat", "ess_bulk", "ess_tail", "mcse_mean")  # rows summarised from chains
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,15 @@ class SummaryRow:
     q5: float
     q50: float
     q95: float
+    r_hat: float | None = None
+    ess_bulk: float | None = None
+    ess_tail: float | None = None
+    mcse_mean: float | None = None
 
     def to_dict(self) -> dict[str, float]:
         stats = asdict(self)
         del stats["name"]
-        return stats
+        return {k: v for k, v in stats.items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,31 @@ class Summary:
         return cls(tuple(rows))
 
     @classmethod
+    def from_chains(cls, draws: Mapping[str, torch.Tensor],
+                    offsets: Mapping[str, tuple[int, ...]] | None = None) -> "Summary":
+        """Summarise MCMC ``draws`` (name -> ``[chains, n, ...]``): the statistics of
+        :meth:`from_draws` over all chains, plus R-hat, bulk and tail ESS and MCSE of the mean.
+
+        >>> x = torch.randn(4, 200, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+        >>> row = Summary.from_chains({"x": x})["x"]
+        >>> abs(row.r_hat - 1) < 0.02, row.ess_bulk > 400
+        (True, True)
+        """
+        from . import diagnostics
+
+        rows = cls.from_draws({k: v.flatten(0, 1) for k, v in draws.items()}, offsets)
+        chains = [x.reshape(x.shape[0], x.shape[1], -1).to(torch.float64).numpy()
+                  for x in draws.values()]
+        columns = [c[:, :, i] for c in chains for i in range(c.shape[2])]
+        return cls(tuple(
+            replace(row, r_hat=diagnostics.rhat(x), ess_bulk=diagnostics.ess_bulk(x),
+                    ess_tail=diagnostics.ess_tail(x), mcse_mean=diagnostics.mcse_mean(x))
+            for row, x in zip(rows, columns)))
+
+    @classmethod
     def from_dict(cls, table: Mapping[str, Mapping[str, float]]) -> "Summary":
         """Inverse of :meth:`to_dict`."""
-        return cls(tuple(SummaryRow(name, **{k: float(v[k]) for k in STATS})
+        return cls(tuple(SummaryRow(name, **{k: float(v[k]) for k in STATS + MCMC_STATS if k in v})
                          for name, v in table.items()))
 
     def to_dict(self) -> dict[str, dict[str, float]]:
@@ -90,9 +117,10 @@ class Summary:
 
     def __str__(self) -> str:
         width = max([len("name")] + [len(r.name) for r in self.rows])
-        lines = [f"{'name':<{width}}" + "".join(f"{s:>11}" for s in STATS)]
+        stats = STATS + (MCMC_STATS if self.rows and self.rows[0].r_hat is not None else ())
+        lines = [f"{'name':<{width}}" + "".join(f"{s:>11}" for s in stats)]
         for r in self.rows:
-            lines.append(f"{r.name:<{width}}" + "".join(f"{getattr(r, s):>11.4g}" for s in STATS))
+            lines.append(f"{r.name:<{width}}" + "".join(f"{getattr(r, s):>11.4g}" for s in stats))
         return "\n".join(lines)
 
 

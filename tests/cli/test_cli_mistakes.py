@@ -191,7 +191,9 @@ def test_render_to_a_path_dot_cannot_write(capsys):
 
 def test_ctrl_c_during_start_up_is_one_line():
     """SIGINT while the interpreter imports torch: exit 130, no traceback."""
-    code = ("import os, signal, threading; threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start(); "
+    # a daemon timer: when start-up beats it, the process exits without waiting to be interrupted
+    code = ("import os, signal, threading; timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)); "
+            "timer.daemon = True; timer.start(); "
             "import sys; from dslppl.cli import main; sys.exit(main(['check', sys.argv[1]]))")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-c", code, str(EIGHT)], capture_output=True, text=True, env=env,
