@@ -22,6 +22,8 @@ from typing import Callable
 
 import torch.distributions as D
 
+from ..distributions.discrete_uniform import DiscreteUniform
+
 
 class Support(Enum):
     """What values a distribution puts mass on, at the level of detail the checker needs."""
@@ -34,6 +36,7 @@ class Support(Enum):
     COUNT = "non-negative integers"
     BOUNDED_COUNT = "integers 0..n"
     CATEGORY = "category indices 0..K-1"
+    INTEGER_RANGE = "integers low..high"
     COUNT_VECTOR = "count vectors"
     SIMPLEX = "simplex"
     REAL_VECTOR = "real vectors"
@@ -45,7 +48,7 @@ class Support(Enum):
         return self in _DISCRETE
 
 
-_DISCRETE = {Support.BOOLEAN, Support.COUNT, Support.BOUNDED_COUNT, Support.CATEGORY,
+_DISCRETE = {Support.BOOLEAN, Support.COUNT, Support.BOUNDED_COUNT, Support.CATEGORY, Support.INTEGER_RANGE,
              Support.COUNT_VECTOR}
 
 
@@ -113,6 +116,7 @@ DISTRIBUTIONS: dict[str, DistributionSpec] = {
               alternatives=_PROBS_LOGITS, positional=("total_count", "probs")),
         _spec("Categorical", D.Categorical, Support.CATEGORY, alternatives=_PROBS_LOGITS,
               param_event_rank={"probs": 1, "logits": 1}, positional=("probs",)),
+        _spec("DiscreteUniform", DiscreteUniform, Support.INTEGER_RANGE),
         _spec("Multinomial", D.Multinomial, Support.COUNT_VECTOR, alternatives=_PROBS_LOGITS,
               param_event_rank={"probs": 1, "logits": 1}, event_rank=1,
               positional=("total_count", "probs"), int_params=("total_count",)),
