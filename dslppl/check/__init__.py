@@ -22,6 +22,7 @@ from ..source import Source
 from ..syntax import ast
 from .calls import check_calls
 from .collect import collect
+from .discrete import check_discrete, enumerated
 from .guide import check_guide
 from .indices import check_indices
 from .loops import check_loops
@@ -61,9 +62,10 @@ def _check_block(body, sink: DiagnosticSink, source: Source | None, *, guide: bo
     ranks = check_ranks(variables, sink, outer.ranks if outer else None)
     check_plate_reads(variables, sink)
     check_supports(variables, sink)
+    check_discrete(variables, sink, outer_names)
     sink.raise_if_errors(source)
     check_loops(variables, sink)
-    check_indices(variables, sink, outer_names)
+    check_indices(variables, sink, [*outer_names, *enumerated(variables)])
     sink.raise_if_errors(source)
     return variables, plates, ranks
 
