@@ -22,6 +22,7 @@ from ..check.ranks import Ranks
 from ..gcpause import collector_paused
 from ..source import Source
 from ..lower import Lowered, Unit
+from .enumerate import Enumeration
 from .mangle import mangle
 from .program import ProgramWriter
 from .symbols import Symbols
@@ -62,8 +63,12 @@ def _generate(checked: CheckedModel, lowered: Lowered, simulated: frozenset[str]
     names = mangle(checked.variables)
     ranks = checked.ranks or Ranks(checked.variables)
     symbols = Symbols(checked, ranks, names, source)
-    writer = ProgramWriter(checked, symbols, simulated, subsampled)
+    order = [v.name for unit in lowered.units for v in unit.variables]
+    enumeration = Enumeration(checked, order) if not simulated else None
+    writer = ProgramWriter(checked, symbols, simulated, subsampled, enumeration or None)
     _write_units(writer, lowered.units)
+    if writer.out.enumerated:
+        _finish_enumeration(writer)
     guide = None
     if checked.guide is not None:
         guide = _guide_writer(checked, symbols, ranks, source, subsampled)
@@ -80,6 +85,19 @@ def _write_units(writer: ProgramWriter, units: tuple[Unit, ...]) -> None:
             writer.loops.write(unit)
         else:
             writer.write(unit.variables[0])
+
+
+def _finish_enumeration(writer: ProgramWriter) -> None:
+    """The plan of the sum, and the sum itself: one factor site in model(), a term of potential."""
+    out = writer.out
+    plan = writer.symbols.hoist(writer.enumeration.plan_code(None), "P")
+    for lines in (out.model, out.potential):
+        lines.lines.insert(0, "    _ef = []")
+        lines.spans.insert(0, None)
+    writer.locate(None)
+    writer.enter(writer.context(()))
+    out.model.add(1, f"factor('_enumerated', _rt.eliminate(_ef, {plan}))")
+    out.potential.add(1, f"_lp = _lp + _rt.eliminate(_ef, {plan})")
 
 
 def _guide_writer(checked: CheckedModel, model: Symbols, ranks: Ranks, source: Source | None,

@@ -19,6 +19,7 @@ from ..check.model import CheckedModel, Frame, Kind, Piece, Variable
 from ..diagnostics import InternalError
 from ..library import DISTRIBUTIONS
 from ..syntax import ast
+from .enumerate import Enumeration
 from .loops import LoopWriter
 from .sites import Support, UnsupportedLatent, constraint_code, is_truncated, support_of, transform_lines
 from .symbols import Axis, Context, Symbol, Symbols
@@ -51,6 +52,7 @@ class Output:
     batches: list[str] = field(default_factory=list)      # minibatch draws at the top of potential
     dynamic: list[str] = field(default_factory=list)      # latents whose bounds read other latents
     scalars: set[str] = field(default_factory=set)        # latents that are one number
+    enumerated: bool = False                               # factors over summed-out latents (`_ef`)
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,9 @@ class ProgramWriter:
     """Writes the statements of one checked model (see the module docstring)."""
 
     def __init__(self, checked: CheckedModel, symbols: Symbols, simulated: frozenset[str],
-                 subsampled: frozenset[str]):
+                 subsampled: frozenset[str], enumeration: Enumeration | None = None):
         self.checked = checked
+        self.enumeration = enumeration  # None: discrete latents are drawn (prior simulation)
         self.symbols = symbols
         self.simulated = simulated
         self.subsampled = subsampled
@@ -128,9 +131,14 @@ class ProgramWriter:
         data_only = known or (kind is Kind.DETERMINISTIC and not variable.sequential and all(
             self.symbols.get(p).data_only for p in variable.parents if p in self.symbols.symbols))
         full_rank = self.symbols.ranks.full(variable.name)
+        enums = ()
+        if self.enumeration is not None and variable.name in self.enumeration.found:
+            plates, axes, offsets, data_only = (), (), (), True  # read through its enum axis
+        elif self.enumeration is not None and kind is Kind.DETERMINISTIC:
+            enums = tuple(f"#{n}" for n in self.enumeration.scope.get(variable.name, ()))
         self.symbols.symbols[variable.name] = Symbol(
             variable.name, py, kind, tuple(f.index for f in plates), tuple(a.key for a in axes),
-            full_rank, data_only, offsets)
+            full_rank, data_only, offsets, enums=enums)
 
     # --- plates in model() ----------------------------------------------------------
     def enter(self, ctx: Context) -> int:
@@ -176,6 +184,9 @@ class ProgramWriter:
             lines.current_span = span
 
     def write(self, variable: Variable) -> None:
+        if self.enumeration is not None and self.enumeration.scope.get(variable.name):
+            self._enumerated(variable)
+            return
         handler = {
             Kind.DATA: self._data,
             Kind.LATENT: self._latent,
@@ -358,6 +369,78 @@ class ProgramWriter:
         term = total if not ctx.axes else f"({total}).sum()"  # one number already, outside plates
         scale = self.scale(ctx)
         self.out.potential.add(1, f"_lp = _lp + {term}" + (f" * {scale}" if scale else ""))
+
+    # --- statements over summed-out discrete latents (see `enumerate`) ----------------------
+    def _enumerated(self, variable: Variable) -> None:
+        enumeration = self.enumeration
+        piece = variable.piece
+        if variable.name in enumeration.found:
+            enumeration.add(variable, self.emit, self.axis)
+        base = self.context(piece.frames)
+        ctx = enumeration.context(base, enumeration.scope[variable.name])
+        if variable.kind is Kind.DETERMINISTIC:
+            self._enum_deterministic(variable, ctx)
+            return
+        if variable.kind is Kind.FACTOR:
+            val = self.emit.value(piece.stmt.value, ctx)
+            self._enum_factor(val.code, val.rank, val.data_only, ctx)
+            return
+        dist = self.distribution(variable, piece, ctx)
+        if variable.kind is Kind.OBSERVED:
+            self.observed_data(variable)
+            value = self.emit.value(target_read(piece), ctx)
+        elif variable.name in enumeration.found:
+            value = self.emit.value(ast.Name(variable.name, span=variable.span), ctx)
+        else:
+            value = self._enum_continuous(variable, base, ctx)
+        code = dist.code
+        if variable.kind is Kind.LATENT and variable.name not in enumeration.found and is_truncated(variable):
+            support = self.support(variable)
+            code = f"_rt.Truncated({code}, {self.constraint(support, self.bounds(support, base))})"
+        own = variable.rank - DISTRIBUTIONS[variable.dist.func.id].event_rank
+        term = f"_rt.enum_log_prob({code}, {self.pad(value, dist, ctx)})"
+        self._enum_factor(term, own, dist.data_only and value.data_only, ctx)
+
+    def pad(self, value: Val, dist: Val, ctx: Context) -> str:
+        return self.emit.pad(value, dist.rank, ctx) if value.plated else value.code
+
+    def _enum_continuous(self, variable: Variable, base: Context, ctx: Context) -> Val:
+        """A continuous latent whose prior reads a summed-out variable: a flat site in model()
+        (its density is part of the enumerated factor), read off the flat vector as usual."""
+        py = self.symbols.names[variable.name]
+        support = self.support(variable)
+        bounds = self.bounds(support, base)
+        depth = self.enter(base)
+        self.out.model.add(depth, f"{py} = sample({variable.name!r}, {self._site(variable, None, base, support, bounds)})")
+        self.read_latent(variable, support, bounds, base)
+        if not base.axes:
+            return Val(py, frozenset(), variable.rank, data_only=False)
+        parts = [":" if i < len(base.axes) else "None" for i in range(len(ctx.axes))]
+        return Val(f"{py}[{', '.join(parts)}]", frozenset(a.name for a in base.axes), variable.rank, data_only=False)
+
+    def _enum_deterministic(self, variable: Variable, ctx: Context) -> None:
+        py = self.symbols.names[variable.name]
+        val = self.emit.tensor(self.emit.value(variable.value, ctx))
+        code = f"_rt.fill({val.code}, {self.sizes(ctx)}, {len(ctx.axes) if val.plated else 0})"
+        if self.symbols.get(variable.name).data_only:
+            self.symbols.add_prelude(f"{py} = {code}")
+            return
+        self.enter(Context())
+        self.out.model.add(1, f"{py} = {code}")
+        self.out.potential.add(1, f"{py} = {code}")
+
+    def _enum_factor(self, term: str, own: int, constant: bool, ctx: Context) -> None:
+        """A log-density over the context's plates and enum axes: one factor of ``_ef``."""
+        if own:
+            term = f"{term}.sum({tuple(range(-own, 0))})"
+        if constant:
+            term = self.symbols.hoist(term)
+        full = f"_rt.fill({term}, {self.sizes(ctx)}, {len(ctx.axes)})"
+        dims = tuple(a.key for a in ctx.axes)
+        self.enter(Context())
+        self.out.model.add(1, f"_ef.append(({full}, {dims!r}))")
+        self.out.potential.add(1, f"_ef.append(({full}, {dims!r}))")
+        self.out.enumerated = True
 
     def _param(self, variable: Variable) -> None:
         stmt: ast.ParamDecl = variable.piece.stmt

@@ -20,6 +20,7 @@ from torch.distributions.transforms import (AffineTransform, ComposeTransform, E
 from .. import runtime
 from ..distributions import ImproperUniform, Truncated, ordered_vector
 from ..library import DISTRIBUTIONS, FUNCTIONS
+from .elimination import Plan, contract
 
 
 class Chain(Distribution):
@@ -94,10 +95,32 @@ class Runtime:
     functions = FUNCTIONS
     distributions = DISTRIBUTIONS
 
+    Plan = Plan
+
     def __init__(self, dtype: torch.dtype = torch.float64, subsample: dict[str, int] | None = None):
         self.dtype = dtype
         self.subsample = dict(subsample or {})
         self.zero = torch.zeros((), dtype=dtype)
+        self.contraction: Callable | None = None  # replaces `contract` (drawing, queries)
+
+    # --- summed-out discrete latents -------------------------------------------------
+    def eliminate(self, factors: list, plan: Plan) -> torch.Tensor:
+        """The exact log-sum over the enumerated variables of ``factors``."""
+        if self.contraction is not None:
+            return self.contraction(factors, plan)
+        return contract(factors, plan).to(self.dtype)
+
+    @staticmethod
+    def enum_log_prob(dist: Distribution, value: torch.Tensor) -> torch.Tensor:
+        """log p(value), -inf outside the support (a Binomial count above its total)."""
+        support = dist.support
+        if not support.is_discrete or isinstance(dist, torch.distributions.Categorical):
+            return dist.log_prob(value)
+        inside = support.check(value)
+        if bool(inside.all()):
+            return dist.log_prob(value)
+        safe = torch.where(inside, value, torch.zeros_like(value))
+        return torch.where(inside, dist.log_prob(safe), torch.full_like(safe, -torch.inf))
 
     # --- values -----------------------------------------------------------------------
     def tensor(self, value) -> torch.Tensor:

@@ -117,6 +117,9 @@ class Emitter(Indexing):
 
     # --- names ----------------------------------------------------------------------
     def _name(self, node: ast.Name, name: str, ctx: Context, index: bool) -> Val:
+        enum = ctx.enum(name)
+        if enum is not None:  # a summed-out discrete latent: all its values along its axis
+            return Val(self.symbols.axis_index(enum, ctx, as_float=not index), frozenset({enum.name}), 0)
         scalar = ctx.scalar(name)
         if scalar is not None:
             return Val(scalar, frozenset(), 0, data_only=False, literal=True)
@@ -125,6 +128,8 @@ class Emitter(Indexing):
             code = self.symbols.axis_index(axis, ctx, as_float=not index)
             return Val(code, frozenset({name}), 0, data_only=not axis.per_call)
         symbol = self.symbols.get(name)
+        if symbol.enums:
+            return self._enum_read(symbol, ctx, self.symbols.ranks.full(name))
         if index:
             if not symbol.data_only:
                 raise self._error(node, f"'{name}' is not integer data, so it cannot be an index")

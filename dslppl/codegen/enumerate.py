@@ -1,0 +1,105 @@
+"""Discrete latents summed out in generated code: which statements depend on them, and how.
+
+Each enumerated variable ``z`` (see ``check.discrete``) gets an *enum axis*
+``#z``: an extra axis of the contexts of the statements that read it, after
+their plates, whose index tensor holds z's values. Reading ``z`` (or
+``z[n]`` in its plate) there is reading that index, so every expression
+over ``z`` is evaluated at all its values at once, like a comprehension. A
+statement's *scope* is the enumerated variables it reads, directly or through
+deterministic nodes (which then carry the enum axes too).
+
+Each log-density term in a scope is a factor: a tensor with a named
+dimension per plate and enum axis, appended to ``_ef``; ``potential`` adds
+``_rt.eliminate(_ef, plan)``, the exact sum (see `elimination`), and
+``model()`` carries the same number as one ``factor('_enumerated', ...)``
+site, in which the enumerated variables are no sample sites: traces,
+``log_joint``, SVI and NUTS all see the marginal density.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..check.discrete import categories, enumerated
+from ..check.indices import known_names
+from ..check.model import CheckedModel, Kind, Variable
+from ..library import DISTRIBUTIONS
+from .elimination import min_fill_order
+from .symbols import Axis, Context
+
+PREFIX = "enum:"
+
+
+@dataclass(frozen=True)
+class EnumVar:
+    name: str
+    axis: Axis
+    plates: tuple[str, ...]   # plate keys
+
+
+class Enumeration:
+    """The enumerated variables of one model and the scope of every statement."""
+
+    def __init__(self, checked: CheckedModel, order: list[str]):
+        self.checked = checked
+        self.found = enumerated(checked.variables)
+        self.vars: dict[str, EnumVar] = {}
+        self.scope: dict[str, tuple[str, ...]] = {}
+        rank = {name: i for i, name in enumerate(order)}
+        for name in order:
+            variable = checked.variables[name]
+            own = {name} if name in self.found and not variable.sequential else set()
+            for parent in variable.parents:
+                if parent in self.found and not checked.variables[parent].sequential:
+                    own.add(parent)
+                elif checked.variables[parent].kind is Kind.DETERMINISTIC:
+                    own |= set(self.scope.get(parent, ()))
+            self.scope[name] = tuple(sorted(own, key=rank.__getitem__))
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def add(self, variable: Variable, emit, axis_of_frame) -> EnumVar:
+        """The enum axis of ``variable``, its size and first value computed at bind time."""
+        size, low = self._range(variable, emit)
+        axis = Axis(f"#{variable.name}", PREFIX + variable.name, size, low)
+        plates = tuple(axis_of_frame(f).key for f in variable.piece.plates)
+        self.vars[variable.name] = EnumVar(variable.name, axis, plates)
+        return self.vars[variable.name]
+
+    def context(self, ctx: Context, names) -> Context:
+        """``ctx`` with the enum axes of ``names`` after its own."""
+        axes = tuple(self.vars[n].axis for n in names)
+        return Context(ctx.axes + axes, ctx.scalars, ctx.enums + tuple((n, self.vars[n].axis.name) for n in names))
+
+    def _range(self, variable: Variable, emit) -> tuple[str, str]:
+        dist = variable.dist
+        spec = DISTRIBUTIONS[dist.func.id]
+        named = dict(zip(spec.positional_params(), dist.args))
+        named.update({k.name.id: k.value for k in dist.kwargs})
+        hoist = emit.symbols.hoist
+        bare = Context()
+        match dist.func.id:
+            case "Bernoulli":
+                return "2", "0"
+            case "Binomial":
+                count = emit.value(named["total_count"], bare).code
+                return hoist(f"_rt.size(_rt.tensor({count}).max()) + 1", "n"), "0"
+            case "DiscreteUniform":
+                low = hoist(f"_rt.size(_rt.tensor({emit.value(named['low'], bare).code}).min())", "n")
+                high = hoist(f"_rt.size(_rt.tensor({emit.value(named['high'], bare).code}).max())", "n")
+                return hoist(f"{high} - {low} + 1", "n"), low
+        known = known_names(self.checked.variables)
+        how, expr = categories(dist, self.checked.variables, known)
+        if how == "shape":
+            return hoist(f"_rt.tensor({emit.value(expr, bare).code}).shape[-1]", "n"), "0"
+        return hoist(f"_rt.size({emit.index(expr, bare).code})", "n"), "0"
+
+    def plan_code(self, plate_sizes) -> str:
+        """Code building the `Plan` (at bind time, once every size is known)."""
+        keys = [v.axis.key for v in self.vars.values()]
+        cliques = [set(PREFIX + n for n in names) for names in self.scope.values() if names]
+        order = min_fill_order(keys, cliques)
+        plates = {v.axis.key: v.plates for v in self.vars.values()}
+        sizes = "{" + ", ".join(f"{v.axis.key!r}: {v.axis.size}" for v in self.vars.values()) + "}"
+        lows = "{" + ", ".join(f"{v.axis.key!r}: {v.axis.lo}" for v in self.vars.values()) + "}"
+        return f"_rt.Plan({order!r}, {plates!r}, {sizes}, {lows})"
