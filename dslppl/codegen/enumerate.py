@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..check.discrete import categories, enumerated
+from ..check.discrete import categories, chain_offsets, enumerated
 from ..check.indices import known_names
 from ..check.model import CheckedModel, Kind, Variable
 from ..library import DISTRIBUTIONS
@@ -36,6 +36,17 @@ class EnumVar:
     plates: tuple[str, ...]   # plate keys
 
 
+@dataclass(frozen=True)
+class ChainVar:
+    """A discrete latent array built by a `for` loop: summed out by the forward algorithm."""
+
+    name: str
+    size: str      # how many values each element takes
+    low: str       # its smallest value
+    length: str    # the array's length
+    factors: str   # the Python list of its factors, in model() and potential
+
+
 class Enumeration:
     """The enumerated variables of one model and the scope of every statement."""
 
@@ -43,6 +54,7 @@ class Enumeration:
         self.checked = checked
         self.found = enumerated(checked.variables)
         self.vars: dict[str, EnumVar] = {}
+        self.chains: dict[str, ChainVar] = {}
         self.scope: dict[str, tuple[str, ...]] = {}
         rank = {name: i for i, name in enumerate(order)}
         for name in order:
@@ -54,6 +66,39 @@ class Enumeration:
                 elif checked.variables[parent].kind is Kind.DETERMINISTIC:
                     own |= set(self.scope.get(parent, ()))
             self.scope[name] = tuple(sorted(own, key=rank.__getitem__))
+
+    def chain_of(self, variable: Variable) -> str | None:
+        """The chain ``variable``'s statements read (or build), if any."""
+        for name, found in self.found.items():
+            if found.sequential and (name == variable.name or name in variable.parents):
+                return name
+        return None
+
+    def add_chain(self, variable: Variable, emit, length: str) -> ChainVar:
+        size, low = self._range(variable, emit)
+        chain = ChainVar(variable.name, size, low, length, emit.symbols.fresh("c"))
+        self.chains[variable.name] = chain
+        return chain
+
+    def chain_context(self, chain: ChainVar, piece, base: Context):
+        """``base`` with an enum axis per step of ``chain`` the piece reads, and where its factor
+        goes: the time axis key (None for a constant step), the first step, the current and the
+        previous step's axis keys (None when one step is read)."""
+        reads = {(r.index, r.offset if r.index else r.offset.value) for r in chain_offsets(piece, chain.name)}
+        ordered = sorted(reads, key=lambda r: r[1])
+        axes, enums = [], []
+        for index, offset in ordered:
+            key = f"{chain.name}@{offset}" if index else f"{chain.name}@={offset}"
+            axis = Axis(f"#{key}", PREFIX + key, chain.size, chain.low)
+            axes.append(axis)
+            enums.append((key, axis.name))
+        ctx = Context(base.axes + tuple(axes), base.scalars, base.enums + tuple(enums))
+        index, offset = ordered[-1]
+        if index is None:
+            return ctx, None, str(offset), axes[-1].key, None
+        time = base.axis(index)
+        prev = axes[0].key if len(axes) == 2 else None
+        return ctx, time.key, f"{time.lo} + {offset}", axes[-1].key, prev
 
     def __bool__(self) -> bool:
         return bool(self.found)

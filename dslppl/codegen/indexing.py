@@ -11,6 +11,7 @@ Three cases, tried in order:
 """
 from __future__ import annotations
 
+from ..check.discrete import chain_read
 from ..syntax import ast
 from .symbols import Context, Val
 
@@ -22,6 +23,8 @@ class Indexing:
         base = node.base
         if isinstance(base, ast.Name) and ctx.enum(base.id) is not None:  # z[n] in z's plate
             return self._name(base, base.id, ctx, index)
+        if isinstance(base, ast.Name) and any(key.startswith(base.id + "@") for key, _ in ctx.enums):
+            return self._chain_read(node, ctx, index)
         if isinstance(base, ast.Name) and base.id in self.symbols.symbols and self.symbols.get(base.id).sequence:
             return self._element(node, self.symbols.get(base.id), ctx)
         if isinstance(base, ast.Name) and ctx.axis(base.id) is None and not index:
@@ -54,6 +57,13 @@ class Indexing:
         code = symbol.py if all(p == ":" for p in parts) else f"{symbol.py}[{', '.join(parts)}]"
         rank = self.symbols.ranks.of(node)
         return Val(code, frozenset(symbol.axes + symbol.enums), rank, symbol.data_only)
+
+    def _chain_read(self, node: ast.Index, ctx: Context, index: bool) -> Val:
+        """``z[t - 1]`` of a chain: the enum axis of that step."""
+        read = chain_read(node, {a.name for a in ctx.axes})
+        key = f"{read.name}@{read.offset}" if read.index else f"{read.name}@={read.offset.value}"
+        axis = ctx.enum(key)
+        return Val(self.symbols.axis_index(axis, ctx, as_float=not index), frozenset({axis.name}), 0)
 
     def _enum_read(self, symbol, ctx: Context, rank: int) -> Val:
         """A deterministic node over enum axes (and no plates), read whole: its axes placed in ``ctx``."""

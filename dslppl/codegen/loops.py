@@ -47,6 +47,10 @@ class LoopWriter:
         for variable in ordered:  # observed values first: any step may read them
             if variable.kind is Kind.OBSERVED and variable not in drawn:
                 self.writer.observed_data(variable)
+        enumeration = self.writer.enumeration
+        if drawn and enumeration is not None and drawn[0].name in enumeration.found:
+            self._enumerated_chain(drawn[0], ordered, built)
+            return
         score: list[str] = []
         if drawn:
             score = self._chain(drawn[0], [v for v in ordered if v in built or v in drawn])
@@ -56,6 +60,23 @@ class LoopWriter:
             self.writer.out.potential.add(1, line)
         for variable in ordered:
             if variable not in built and variable not in drawn:
+                self._vectorized(variable)
+
+    def _enumerated_chain(self, chain: Variable, ordered: list[Variable], built: list[Variable]) -> None:
+        """A discrete latent chain: its statements (and those of its loop reading it) become
+        factors of the forward algorithm; the rest of the loop is written as usual."""
+        writer = self.writer
+        loop = self._single_loop([chain])
+        writer.enumeration.add_chain(chain, writer.emit, self._array_size(chain, loop))
+        if built:
+            self._unrolled(built)
+        for variable in ordered:
+            if variable in built:
+                continue
+            if writer.enumeration.chain_of(variable):
+                for piece in variable.pieces:
+                    writer.chain_piece(variable, piece)
+            else:
                 self._vectorized(variable)
 
     @staticmethod

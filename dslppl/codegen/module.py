@@ -90,12 +90,20 @@ def _write_units(writer: ProgramWriter, units: tuple[Unit, ...]) -> None:
 def _finish_enumeration(writer: ProgramWriter) -> None:
     """The plan of the sum, and the sum itself: one factor site in model(), a term of potential."""
     out = writer.out
-    plan = writer.symbols.hoist(writer.enumeration.plan_code(None), "P")
+    enumeration = writer.enumeration
+    plan = writer.symbols.hoist(enumeration.plan_code(None), "P")
     for lines in (out.model, out.potential):
+        for chain in enumeration.chains.values():
+            lines.lines.insert(0, f"    {chain.factors} = []")
+            lines.spans.insert(0, None)
         lines.lines.insert(0, "    _ef = []")
         lines.spans.insert(0, None)
     writer.locate(None)
     writer.enter(writer.context(()))
+    for chain in enumeration.chains.values():
+        line = f"_ef.append((_rt.chain_sum({chain.factors}, {chain.size}, {chain.length}, {chain.name!r}), ()))"
+        out.model.add(1, line)
+        out.potential.add(1, line)
     out.model.add(1, f"factor('_enumerated', _rt.eliminate(_ef, {plan}))")
     out.potential.add(1, f"_lp = _lp + _rt.eliminate(_ef, {plan})")
 

@@ -184,6 +184,12 @@ class ProgramWriter:
             lines.current_span = span
 
     def write(self, variable: Variable) -> None:
+        if self.enumeration is not None and self.enumeration.chain_of(variable):
+            if variable.kind is Kind.OBSERVED:
+                self.observed_data(variable)
+            for piece in variable.pieces:
+                self.chain_piece(variable, piece)
+            return
         if self.enumeration is not None and self.enumeration.scope.get(variable.name):
             self._enumerated(variable)
             return
@@ -240,6 +246,10 @@ class ProgramWriter:
         py = self.symbols.names[variable.name]
         flat = isinstance(piece.stmt, ast.Declare)
         dist = None if flat else self.distribution(variable, piece, ctx)
+        if variable.dist is not None and DISTRIBUTIONS[variable.dist.func.id].discrete:  # drawn, not fitted
+            depth = self.enter(ctx)
+            self.out.model.add(depth, f"{py} = sample({variable.name!r}, {self._site(variable, dist, ctx)})")
+            return
         support = self.support(variable)
         bounds = self.bounds(support, ctx)
         depth = self.enter(ctx)
@@ -417,6 +427,33 @@ class ProgramWriter:
             return Val(py, frozenset(), variable.rank, data_only=False)
         parts = [":" if i < len(base.axes) else "None" for i in range(len(ctx.axes))]
         return Val(f"{py}[{', '.join(parts)}]", frozenset(a.name for a in base.axes), variable.rank, data_only=False)
+
+    def chain_piece(self, variable: Variable, piece: Piece) -> None:
+        """A statement reading a chain at one or two neighbouring steps: a factor over (time,
+        previous, current) given to the chain's forward algorithm (see `chains`)."""
+        chain = self.enumeration.chains[self.enumeration.chain_of(variable)]
+        base = self.context(piece.frames)
+        ctx, time, start, cur, prev = self.enumeration.chain_context(chain, piece, base)
+        if variable.kind is Kind.FACTOR:
+            val = self.emit.value(piece.stmt.value, ctx)
+            term, own, constant = val.code, val.rank, val.data_only
+        else:
+            dist = self.distribution(variable, piece, ctx)
+            value = self.emit.value(target_read(piece), ctx)
+            term = f"_rt.enum_log_prob({dist.code}, {self.pad(value, dist, ctx)})"
+            own = variable.rank - DISTRIBUTIONS[piece.stmt.dist.func.id].event_rank
+            constant = dist.data_only and value.data_only
+        if own:
+            term = f"{term}.sum({tuple(range(-own, 0))})"
+        if constant:
+            term = self.symbols.hoist(term)
+        full = f"_rt.fill({term}, {self.sizes(ctx)}, {len(ctx.axes)})"
+        dims = tuple(a.key for a in ctx.axes)
+        line = f"_rt.chain_factor({chain.factors}, {full}, {dims!r}, {time!r}, {start}, {cur!r}, {prev!r})"
+        self.enter(Context())
+        self.out.model.add(1, line)
+        self.out.potential.add(1, line)
+        self.out.enumerated = True
 
     def _enum_deterministic(self, variable: Variable, ctx: Context) -> None:
         py = self.symbols.names[variable.name]

@@ -20,6 +20,7 @@ from torch.distributions.transforms import (AffineTransform, ComposeTransform, E
 from .. import runtime
 from ..distributions import ImproperUniform, Truncated, ordered_vector
 from ..library import DISTRIBUTIONS, FUNCTIONS
+from .chains import chain_factor, log_marginal
 from .elimination import Plan, contract
 
 
@@ -102,6 +103,15 @@ class Runtime:
         self.subsample = dict(subsample or {})
         self.zero = torch.zeros((), dtype=dtype)
         self.contraction: Callable | None = None  # replaces `contract` (drawing, queries)
+        self.chain_sum_hook: Callable | None = None  # replaces `log_marginal` (drawing)
+
+    chain_factor = staticmethod(chain_factor)
+
+    def chain_sum(self, factors: list, size: int, length: int, name: str) -> torch.Tensor:
+        """The exact log-sum over every path of a chain (the forward algorithm)."""
+        if self.chain_sum_hook is not None:
+            return self.chain_sum_hook(factors, size, length, name)
+        return log_marginal(factors, int(size), int(length)).to(self.dtype)
 
     # --- summed-out discrete latents -------------------------------------------------
     def eliminate(self, factors: list, plan: Plan) -> torch.Tensor:
