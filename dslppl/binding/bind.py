@@ -63,7 +63,8 @@ def bind(compiled: Compiled, checked: CheckedModel, inputs: Inputs, *, dtype: to
         constrain=constrain, unconstrain=_unconstrainer(model, latents, dtype), latents=latents, guide=guide,
         init=torch.zeros(layout.size, dtype=dtype), observed=generated.observed,
         deterministic=generated.deterministic, params=generated.params, subsample=dict(subsample or {}),
-        plate_sizes=plate_sizes(checked, inputs), offsets=_offsets(checked, inputs))
+        plate_sizes=plate_sizes(checked, inputs), offsets=_offsets(checked, inputs),
+        discrete=generated.discrete, draw_discrete=_discrete_drawer(model, rt))
 
 
 def _check_initial_point(model, checked: CheckedModel, dtype: torch.dtype, source: Source | None) -> None:
@@ -104,6 +105,17 @@ def _offsets(checked: CheckedModel, inputs: Inputs) -> dict[str, tuple[int, ...]
         if any(starts):
             offsets[variable.name] = starts
     return offsets
+
+
+def _discrete_drawer(model, rt: Runtime):
+    """``(values, generator, maximize) -> draws``: the model run at ``values``, its summed-out
+    variables drawn from their exact conditional (see `Runtime.draw_discrete`)."""
+
+    def draw(values: Mapping[str, torch.Tensor], generator=None, maximize: bool = False):
+        values = {k: torch.as_tensor(v, dtype=rt.dtype) for k, v in values.items()}
+        return rt.draw_discrete(runtime.substitute(model, data=values), generator, maximize)
+
+    return draw
 
 
 def _unconstrainer(model, latents: tuple[LatentSite, ...], dtype: torch.dtype):

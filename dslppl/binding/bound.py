@@ -68,6 +68,17 @@ class BoundModel:
     offsets: dict[str, tuple[int, ...]] = field(default_factory=dict)
     """Per variable whose array starts above 0 (defined over ``plate t in LO..HI``):
     the first index of each dimension, so ``mu`` element 0 is named ``mu[LO]``."""
+    discrete: tuple[str, ...] = ()                # discrete latents, summed out of ``potential``
+    draw_discrete: Callable | None = field(default=None, repr=False)
+
+    def sample_discrete(self, values: Mapping[str, torch.Tensor], generator: torch.Generator | None = None,
+                        maximize: bool = False) -> dict[str, torch.Tensor]:
+        """Every discrete latent drawn from its exact conditional given the continuous
+        ``values`` (constrained, by name; ``param`` values too); with ``maximize``, the most
+        probable assignment (Viterbi for chains). Empty for a model without discrete latents."""
+        if not self.discrete:
+            return {}
+        return self.draw_discrete(values, generator, maximize)
 
     @property
     def dim(self) -> int:

@@ -156,7 +156,7 @@ def draw(trail: Trail, plan: Plan, generator: torch.Generator | None = None,
     for var, joint in reversed(trail.steps):
         values[var] = _draw_one(var, joint, values, plan, generator, maximize)
     names = plan.names()
-    return {names[var]: f.tensor + plan.lows[var] for var, f in values.items()}
+    return {names[var]: f.aligned(plan.plates[var]) + plan.lows[var] for var, f in values.items()}
 
 
 def _draw_one(var: str, joint: Factor, values: dict[str, Factor], plan: Plan, generator, maximize: bool) -> Factor:

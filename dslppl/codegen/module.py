@@ -49,6 +49,7 @@ class Generated:
     names: dict[str, str]             # user name -> Python local (the mangling table)
     dynamic: tuple[str, ...] = ()     # latents whose bounds read other latents
     spans: tuple = ()                 # per source line: the model statement it comes from
+    discrete: tuple[str, ...] = ()    # discrete latents summed out (not in the flat vector)
 
 
 def generate(checked: CheckedModel, lowered: Lowered, *, simulated: frozenset[str] = frozenset(),
@@ -101,7 +102,7 @@ def _finish_enumeration(writer: ProgramWriter) -> None:
     writer.locate(None)
     writer.enter(writer.context(()))
     for chain in enumeration.chains.values():
-        line = f"_ef.append((_rt.chain_sum({chain.factors}, {chain.size}, {chain.length}, {chain.name!r}), ()))"
+        line = f"_ef.append((_rt.chain_sum({chain.factors}, {chain.size}, {chain.length}, {chain.low}, {chain.name!r}), ()))"
         out.model.add(1, line)
         out.potential.add(1, line)
     out.model.add(1, f"factor('_enumerated', _rt.eliminate(_ef, {plan}))")
@@ -154,7 +155,8 @@ def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str
     rows.append((f"    return model, potential, constrain, _layout, {'guide' if guide else 'None'}", None))
     return Generated("\n".join(r[0] for r in rows) + "\n", tuple(out.latents), tuple(out.observed),
                      tuple(out.deterministic), tuple(out.params), tuple(out.simulated),
-                     names, tuple(out.dynamic), tuple(r[1] for r in rows))
+                     names, tuple(out.dynamic), tuple(r[1] for r in rows),
+                     tuple(writer.enumeration.found) if writer.enumeration is not None else ())
 
 
 def _comment(span, source: Source | None) -> str:

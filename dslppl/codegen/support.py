@@ -20,8 +20,8 @@ from torch.distributions.transforms import (AffineTransform, ComposeTransform, E
 from .. import runtime
 from ..distributions import ImproperUniform, Truncated, ordered_vector
 from ..library import DISTRIBUTIONS, FUNCTIONS
-from .chains import chain_factor, log_marginal
-from .elimination import Plan, contract
+from .chains import chain_factor, draw_path, log_marginal
+from .elimination import Plan, Trail, contract, draw
 
 
 class Chain(Distribution):
@@ -107,11 +107,35 @@ class Runtime:
 
     chain_factor = staticmethod(chain_factor)
 
-    def chain_sum(self, factors: list, size: int, length: int, name: str) -> torch.Tensor:
+    def chain_sum(self, factors: list, size: int, length: int, low: int, name: str) -> torch.Tensor:
         """The exact log-sum over every path of a chain (the forward algorithm)."""
         if self.chain_sum_hook is not None:
-            return self.chain_sum_hook(factors, size, length, name)
+            self.chain_sum_hook(factors, int(size), int(length), int(low), name)
         return log_marginal(factors, int(size), int(length)).to(self.dtype)
+
+    def draw_discrete(self, run: Callable[[], None], generator: torch.Generator | None = None,
+                      maximize: bool = False) -> dict[str, torch.Tensor]:
+        """Run a program (``model()`` at given continuous values) and draw every summed-out
+        variable from its exact conditional (with ``maximize``: the most probable assignment)."""
+        trail, plans, chains = Trail(), [], {}
+
+        def contraction(factors, plan):
+            plans.append(plan)
+            return contract(factors, plan, trail=trail, maximize=maximize).to(self.dtype)
+
+        def record_chain(factors, size, length, low, name):
+            chains[name] = (factors, size, length, low)
+
+        self.contraction, self.chain_sum_hook = contraction, record_chain
+        try:
+            with torch.no_grad():
+                run()
+        finally:
+            self.contraction = self.chain_sum_hook = None
+        values = draw(trail, plans[-1], generator, maximize) if plans else {}
+        for name, (factors, size, length, low) in chains.items():
+            values[name] = draw_path(factors, size, length, generator, maximize) + low
+        return {name: value.to(self.dtype) for name, value in values.items()}
 
     # --- summed-out discrete latents -------------------------------------------------
     def eliminate(self, factors: list, plan: Plan) -> torch.Tensor:
