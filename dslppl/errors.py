@@ -141,6 +141,8 @@ _KINDS = [
     ErrorKind("E0804", "data out of bounds", "A supplied value breaks the declared bounds or support.", ""),
     ErrorKind("E0805", "sizes disagree", "A size given directly and inferred from an array disagree; both are named.", ""),
     ErrorKind("E0806", "unreadable data", "The data file is not valid JSON or holds a value of an unusable kind.", ""),
+    ErrorKind("E0810", "bad query", "An exact query is written p(a, b | c = 1) (or p(c = 1)), names discrete latent variables of a model whose latents are all discrete, and gives evidence as whole numbers.",
+              'p(rain | wet)'),
     # --- evaluation --------------------------------------------------------------
     ErrorKind("E0901", "shape error", "An expression whose operands' shapes do not broadcast, found when data is bound.", ""),
     ErrorKind("E0902", "invalid value", "An expression produced a value a distribution cannot take (e.g. a negative scale).", ""),

@@ -114,6 +114,14 @@ class Model:
         return plate_sizes(self.checked, prepare(self.checked, _read(data), source=self.text,
                                                  allow_missing_observed=True))
 
+    def query(self, text: str, data: Data = None):
+        """Exact probabilities in a model whose latents are all discrete: ``"p(a, b | c = 1)"``
+        gives the table of ``a, b`` given ``c = 1`` (and the data), ``"p(c = 1)"`` the
+        probability of the evidence. Returns a `dslppl.query.Table`."""
+        from .query import run_query
+
+        return run_query(self, text, data, _read)
+
     # --- running --------------------------------------------------------------------
     def log_joint(self, values: Mapping[str, Any], data: Data = None, *, dtype: torch.dtype = torch.float64
                   ) -> torch.Tensor:

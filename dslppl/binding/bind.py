@@ -64,7 +64,7 @@ def bind(compiled: Compiled, checked: CheckedModel, inputs: Inputs, *, dtype: to
         init=torch.zeros(layout.size, dtype=dtype), observed=generated.observed,
         deterministic=generated.deterministic, params=generated.params, subsample=dict(subsample or {}),
         plate_sizes=plate_sizes(checked, inputs), offsets=_offsets(checked, inputs),
-        discrete=generated.discrete, draw_discrete=_discrete_drawer(model, rt))
+        discrete=generated.discrete, draw_discrete=_discrete_drawer(model, rt), runtime=rt)
 
 
 def _check_initial_point(model, checked: CheckedModel, dtype: torch.dtype, source: Source | None) -> None:

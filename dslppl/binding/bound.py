@@ -70,6 +70,7 @@ class BoundModel:
     the first index of each dimension, so ``mu`` element 0 is named ``mu[LO]``."""
     discrete: tuple[str, ...] = ()                # discrete latents, summed out of ``potential``
     draw_discrete: Callable | None = field(default=None, repr=False)
+    runtime: object = field(default=None, repr=False)  # the generated code's `_rt` (exact queries use it)
 
     def sample_discrete(self, values: Mapping[str, torch.Tensor], generator: torch.Generator | None = None,
                         maximize: bool = False) -> dict[str, torch.Tensor]:

@@ -18,9 +18,9 @@ assignment (Viterbi); keeping some variables gives their exact joint table
 >>> import torch
 >>> plan = Plan(order=("enum:z",), plates={"enum:z": ()}, sizes={"enum:z": 2}, lows={"enum:z": 0})
 >>> prior = torch.tensor([0.3, 0.7]).log()
->>> lik = torch.tensor([[0.5, 0.1], [0.2, 0.4]]).log()   # dims (n, z)
+>>> lik = torch.tensor([[0.5, 0.1], [0.2, 0.4]]).log()   # dims (n, z): 0.3 * 0.5 * 0.2 + 0.7 * 0.1 * 0.4
 >>> round(float(contract([(prior, ("enum:z",)), (lik, ("n", "enum:z"))], plan).exp()), 6)
-0.0364
+0.058
 """
 from __future__ import annotations
 
