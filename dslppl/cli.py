@@ -105,11 +105,21 @@ def _summary(model: Model) -> str:
         rows.append(f"  {kind + ':':15}{', '.join(kinds.get(kind, [])) or '-'}")
     plates = [info.label for info in model.model_graph.plates.values()]
     rows.append(f"  {'plates:':15}{', '.join(plates) or '-'}")
+    summed = _summed_out(model)
+    if summed:
+        rows.append(f"  {'summed out:':15}{summed}")
     if checked.guide is not None:
         sampled = [v.name for v in checked.guide.latents]
         rows.append(f"  {'guide:':15}samples {', '.join(sampled)}")
     rows += ["", model.factorization()]
     return "\n".join(rows)
+
+
+def _summed_out(model: Model) -> str:
+    """The discrete latents inference sums out, in elimination order (chains by the forward algorithm)."""
+    from .codegen.enumerate import elimination_summary
+
+    return elimination_summary(model.checked, [v.name for unit in model.lowered.units for v in unit.variables])
 
 
 def _render(args) -> int:
@@ -162,6 +172,12 @@ def _fit(args) -> int:
     if args.out:
         Path(args.out).write_text(json.dumps(fit.to_json(summary), indent=1))
         print(f"wrote {args.out}")
+    return 0
+
+
+def _query(args) -> int:
+    model = load(args.model)
+    print(model.query(args.query, args.data))
     return 0
 
 
@@ -222,5 +238,9 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     fit.add_argument("--no-progress", action="store_true")
     fit.add_argument("--dtype", choices=tuple(DTYPES), default="float64")
+
+    query = command("query", _query, "exact probabilities in a model whose latents are all discrete")
+    query.add_argument("query", help='e.g. "p(a, b | c = 1)", or "p(c = 1)" for the probability of evidence')
+    query.add_argument("--data", help="data JSON")
     return parser
 

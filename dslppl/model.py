@@ -71,6 +71,11 @@ class Model:
     def _repr_mimebundle_(self, include=None, exclude=None):
         return self.render()._repr_mimebundle_(include, exclude)
 
+    @property
+    def lowered(self):
+        """The model's units of code in dependency order (see `dslppl.lower`)."""
+        return lower(self.model_graph)
+
     # --- code ---------------------------------------------------------------------
     @property
     def source(self) -> str:

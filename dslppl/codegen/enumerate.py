@@ -148,3 +148,17 @@ class Enumeration:
         sizes = "{" + ", ".join(f"{v.axis.key!r}: {v.axis.size}" for v in self.vars.values()) + "}"
         lows = "{" + ", ".join(f"{v.axis.key!r}: {v.axis.lo}" for v in self.vars.values()) + "}"
         return f"_rt.Plan({order!r}, {plates!r}, {sizes}, {lows})"
+
+
+def elimination_summary(checked: CheckedModel, order: list[str]) -> str:
+    """``z (per element of n), s; chain h (forward algorithm)``: the variables summed out, in
+    the order elimination takes them when every size is equal; empty without any."""
+    enumeration = Enumeration(checked, order)
+    plain = [n for n in enumeration.found if not checked.variables[n].sequential]
+    cliques = [set(names) for names in enumeration.scope.values() if names]
+    parts = []
+    for name in (min_fill_order(plain, cliques) if plain else ()):
+        plates = checked.variables[name].plates
+        parts.append(f"{name} (per element of {', '.join(plates)})" if plates else name)
+    parts += [f"chain {n} (forward algorithm)" for n in enumeration.found if checked.variables[n].sequential]
+    return ", ".join(parts)
