@@ -82,12 +82,14 @@ class Model:
         """The generated Python source of the model's programs (all data observed)."""
         return self.compiled().generated.source
 
-    def compiled(self, simulated: frozenset[str] = frozenset(), subsampled: frozenset[str] = frozenset()
-                 ) -> Compiled:
-        """The generated code for one variant, compiled once and cached."""
-        key = (simulated, subsampled)
+    def compiled(self, simulated: frozenset[str] = frozenset(), subsampled: frozenset[str] = frozenset(),
+                 draw: bool = False) -> Compiled:
+        """The generated code for one variant, compiled once and cached (``draw``: discrete
+        latents are drawn, not summed out — a program for prior simulation)."""
+        key = (simulated, subsampled, draw)
         if key not in self._compiled:
-            generated = generate(self.checked, lower(self.model_graph), simulated=simulated, subsampled=subsampled, source=self.text)
+            generated = generate(self.checked, lower(self.model_graph), simulated=simulated, subsampled=subsampled,
+                                 source=self.text, draw=draw)
             self._compiled[key] = Compiled.from_generated(generated, self.name)
         return self._compiled[key]
 
@@ -96,12 +98,13 @@ class Model:
         """Check ``data`` and bind it: the programs inference runs (see `BoundModel`).
 
         ``data`` is a mapping or a path to a JSON file. With ``simulate_missing``,
-        observed variables whose data is absent are sampled instead."""
+        observed variables whose data is absent are sampled instead, and discrete latents are
+        drawn rather than summed out (prior simulation)."""
         subsample = dict(subsample or {})
         self._check_subsample(subsample)
         inputs = prepare(self.checked, _read(data), dtype, self.text, allow_missing_observed=simulate_missing)
         self._check_simulable(inputs.missing_observed)
-        compiled = self.compiled(frozenset(inputs.missing_observed), frozenset(subsample))
+        compiled = self.compiled(frozenset(inputs.missing_observed), frozenset(subsample), draw=simulate_missing)
         return bind(compiled, self.checked, inputs, dtype=dtype, subsample=subsample, source=self.text)
 
     def _check_simulable(self, missing: list[str]) -> None:

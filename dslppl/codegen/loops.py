@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..check.model import Kind, Piece, Variable
 from ..check.steps import step_offset
 from ..diagnostics import InternalError
+from ..library import DISTRIBUTIONS
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
 from .sites import is_truncated
@@ -105,8 +106,9 @@ class LoopWriter:
         loop = self._single_loop(members)
         py = symbols.names[variable.name]
         draw, score = symbols.fresh("g"), symbols.fresh("g")
-        support = writer.support(variable)
-        bounds = writer.bounds(support, Context())
+        discrete = DISTRIBUTIONS[variable.dist.func.id].discrete  # drawn for prior simulation only
+        support = None if discrete else writer.support(variable)
+        bounds = None if discrete else writer.bounds(support, Context())
         # drawing: an unrolled loop over Python lists of elements
         lists = self._start_lists(members)
         step_of = {v.name: (lambda piece, ctx, v=v: self._draw_step(v, piece, ctx, support, bounds))
@@ -129,9 +131,11 @@ class LoopWriter:
         for line in lines:
             writer.out.model.add(1, line)
         size = self._array_size(variable, loop)
-        site = f"_rt.Chain({draw}, {score}, {writer.constraint(support, bounds)}, _rt.shape({size}), {variable.rank})"
+        element = "_rt.constraints.nonnegative_integer" if discrete else writer.constraint(support, bounds)
+        site = f"_rt.Chain({draw}, {score}, {element}, _rt.shape({size}), {variable.rank})"
         writer.out.model.add(1, f"{py} = sample({variable.name!r}, {site})")
-        writer.read_latent(variable, support, bounds, Context())
+        if not discrete:
+            writer.read_latent(variable, support, bounds, Context())
         return temporaries + [f"_lp = _lp + {' + '.join(terms)}"]
 
     def _start_lists(self, members: list[Variable]) -> dict[str, str]:

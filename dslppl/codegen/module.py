@@ -53,19 +53,20 @@ class Generated:
 
 
 def generate(checked: CheckedModel, lowered: Lowered, *, simulated: frozenset[str] = frozenset(),
-             subsampled: frozenset[str] = frozenset(), source: Source | None = None) -> Generated:
-    """Python source for ``checked``, written in ``lowered``'s order (see the module docstring)."""
+             subsampled: frozenset[str] = frozenset(), source: Source | None = None, draw: bool = False) -> Generated:
+    """Python source for ``checked``, written in ``lowered``'s order (see the module docstring).
+    Discrete latents are summed out (see `enumerate`), or with ``draw`` drawn as sample sites."""
     with collector_paused():
-        return _generate(checked, lowered, simulated, subsampled, source)
+        return _generate(checked, lowered, simulated, subsampled, source, draw)
 
 
 def _generate(checked: CheckedModel, lowered: Lowered, simulated: frozenset[str], subsampled: frozenset[str],
-              source: Source | None) -> Generated:
+              source: Source | None, draw: bool) -> Generated:
     names = mangle(checked.variables)
     ranks = checked.ranks or Ranks(checked.variables)
     symbols = Symbols(checked, ranks, names, source)
     order = [v.name for unit in lowered.units for v in unit.variables]
-    enumeration = Enumeration(checked, order) if not simulated else None
+    enumeration = Enumeration(checked, order) if not draw else None
     writer = ProgramWriter(checked, symbols, simulated, subsampled, enumeration or None)
     _write_units(writer, lowered.units)
     if writer.out.enumerated:
