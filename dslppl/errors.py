@@ -143,6 +143,8 @@ _KINDS = [
     ErrorKind("E0806", "unreadable data", "The data file is not valid JSON or holds a value of an unusable kind.", ""),
     ErrorKind("E0810", "bad query", "An exact query is written p(a, b | c = 1) (or p(c = 1)), names discrete latent variables of a model whose latents are all discrete, and gives evidence as whole numbers.",
               'p(rain | wet)'),
+    ErrorKind("E0811", "nothing to fit", "A model whose latents are all discrete has an exact posterior: query it (`dslppl query`) instead of fitting it.",
+              "dslppl fit sprinkler.ppl"),
     # --- evaluation --------------------------------------------------------------
     ErrorKind("E0901", "shape error", "An expression whose operands' shapes do not broadcast, found when data is bound.", ""),
     ErrorKind("E0902", "invalid value", "An expression produced a value a distribution cannot take (e.g. a negative scale).", ""),

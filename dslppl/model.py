@@ -174,6 +174,11 @@ class Model:
         from .infer import fit as run_fit
 
         bound = self.bind(data, dtype=dtype, subsample=subsample)
+        if bound.discrete and not bound.latents and not bound.params:
+            raise DslError([Diagnostic("E0811", f"every latent of model '{self.name}' is discrete, so there is "
+                                       "nothing to fit: its posterior is exact", self.checked.latents[0].span,
+                                       hint='ask for it with model.query("p(a | b = 1)") or dslppl query')],
+                           self.text)
         guide = guide or ("guide" if self.checked.guide is not None else "normal")
         return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
                        progress=progress, checkpoint=checkpoint, **options)
