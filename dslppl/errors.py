@@ -151,6 +151,7 @@ _KINDS = [
     ErrorKind("E0903", "non-finite loss", "The fit met a non-finite log-density; the message names the step and the sites.", ""),
     ErrorKind("E0904", "no posterior mode", "The Laplace approximation needs a mode of the posterior; this one has none "
               "(a flat prior with an unbounded likelihood, or a funnel). Use an SVI guide (normal, mvn) instead.", ""),
+    ErrorKind("E0905", "exact sum too large", "Summing out the discrete latents needs an intermediate table above the budget of 2^25 entries (the sizes come from the data); the message names the variables it spans.", ""),
     # --- warnings ----------------------------------------------------------------
     ErrorKind("W0101", "unused data key", "A key in the data that the model does not declare; it is ignored.", ""),
     ErrorKind("W0102", "unused definition", "A data input or deterministic node that nothing reads.", ""),

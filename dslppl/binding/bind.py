@@ -18,6 +18,7 @@ from torch.distributions import biject_to
 from .. import runtime
 from ..check.model import CheckedModel, Kind
 from ..codegen.module import Generated
+from ..codegen.elimination import TooLarge
 from ..codegen.support import Initializer, Runtime, StepError
 from ..runtime.problems import trace_problems
 from ..diagnostics import Diagnostic, DslError, InternalError
@@ -143,7 +144,11 @@ def _located(error: Exception, compiled: Compiled, source: Source | None) -> Exc
         if frame.lineno and frame.lineno <= len(spans) and spans[frame.lineno - 1] is not None:
             span = spans[frame.lineno - 1]
             break
-    if span is None or not isinstance(error, (RuntimeError, IndexError, ValueError, StepError)):
+    if isinstance(error, TooLarge):
+        return DslError([Diagnostic("E0905", str(error), span,
+                                    hint="fewer discrete latents read together, fewer values each, or sum some "
+                                         "out by hand")], source)
+    if span is None or not isinstance(error, (RuntimeError, IndexError, ValueError, StepError, TooLarge)):
         where = f" (compiling {span})" if span else ""
         return InternalError(f"generated code failed{where}: {error!r}; this is a bug in dslppl, please report it")
     message = str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -30,6 +30,15 @@ import networkx as nx
 import torch
 
 
+BUDGET = 2 ** 25
+"""The most entries one intermediate factor may have (256 MiB in float64): a model whose
+elimination needs more is reported when it is bound (E0905)."""
+
+
+class TooLarge(Exception):
+    """An intermediate factor above `BUDGET` (reported at the statement that summed it)."""
+
+
 @dataclass(frozen=True)
 class Plan:
     """What the compiled model knows about its enumerated variables."""
@@ -118,6 +127,10 @@ def contract(factors, plan: Plan, keep: tuple[str, ...] = (), trail: Trail | Non
             if plan.plates[var] != level or var in keep or not any(var in f.dims for f in here):
                 continue
             joint = _product([f for f in here if var in f.dims])
+            if joint.tensor.numel() > BUDGET:
+                names = ", ".join(d.removeprefix("enum:") for d in joint.dims)
+                raise TooLarge(f"summing out '{plan.names()[var]}' needs a table of {joint.tensor.numel():,} entries "
+                               f"(over {names}), more than the budget of {BUDGET:,}")
             if trail is not None:
                 trail.steps.append((var, joint))
             here = [f for f in here if var not in f.dims] + [_reduce(joint, var, maximize)]

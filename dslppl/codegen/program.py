@@ -301,7 +301,7 @@ class ProgramWriter:
         """Code for the declared shape of one element (a tuple), or None to take it from the arguments."""
         type_ = variable.type
         if type_ is None:
-            return "None"
+            return "()" if variable.kind is Kind.LATENT and variable.rank == 0 else "None"
         shape = type_.shape[variable.dims:] if variable.kind in (Kind.DATA, Kind.OBSERVED) else type_.shape
         codes = [self.emit.index(s, Context()).code for s in shape]
         return self.symbols.hoist(f"_rt.shape({', '.join(codes)})", "z") if codes else "()"
