@@ -110,10 +110,22 @@ def _check_shape(variable: Variable, variables: dict[str, Variable], known: set[
 
 def categories(dist: ast.Call, variables: dict[str, Variable], known: set[str]) -> tuple[str, ast.Expr] | None:
     """How a ``Categorical``'s number of categories is found: ``("shape", expr)`` — the last
-    dimension of data ``expr`` — or ``("size", expr)``, a declared size; None when neither."""
-    arg = dist.args[0] if dist.args else dist.kwargs[0].value
+    dimension of data ``expr`` — or ``("size", expr)``, a size known from the data; None when
+    neither can be told."""
+    return _categories(dist.args[0] if dist.args else dist.kwargs[0].value, variables, known)
+
+
+def _categories(arg: ast.Expr, variables: dict[str, Variable], known: set[str]):
     if _reads_only(arg, known):
         return ("shape", arg)
+    if isinstance(arg, ast.ArrayLit) and not any(isinstance(i, ast.ArrayLit) for i in arg.items):
+        return ("size", ast.Number(len(arg.items)))
+    if isinstance(arg, ast.Call) and arg.func.id in ("where", "softmax", "log_softmax", "exp", "log"):
+        for inner in reversed(arg.args):  # where(c, a, b): a's categories (or b's)
+            found = _categories(inner, variables, known)
+            if found is not None:
+                return found
+        return None
     base = arg
     while isinstance(base, ast.Index):
         base = base.base
