@@ -88,4 +88,4 @@ def draw_path(factors: list, size: int, length: int, generator: torch.Generator 
 def _pick(logits: torch.Tensor, generator, maximize: bool) -> int:
     if maximize:
         return int(logits.argmax())
-    return int(torch.multinomial(torch.softmax(logits, 0), 1, generator=generator))
+    return int(torch.multinomial((logits - logits.max()).exp(), 1, generator=generator))

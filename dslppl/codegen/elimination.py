@@ -188,7 +188,8 @@ def _draw_one(var: str, joint: Factor, values: dict[str, Factor], plan: Plan, ge
     logits = moved[tuple(index)] if index else moved
     if maximize:
         return Factor(logits.argmax(-1), plates)
-    probs = torch.softmax(logits.detach(), -1)
-    flat = probs.reshape(-1, probs.shape[-1])
-    picked = torch.multinomial(flat, 1, generator=generator).reshape(probs.shape[:-1])
+    logits = logits.detach()
+    weights = (logits - logits.amax(-1, keepdim=True)).exp()  # multinomial normalises
+    flat = weights.reshape(-1, weights.shape[-1])
+    picked = torch.multinomial(flat, 1, generator=generator).reshape(weights.shape[:-1])
     return Factor(picked, plates)

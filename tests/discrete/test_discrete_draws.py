@@ -20,7 +20,7 @@ from dslppl.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 D = torch.float64
-DRAWS = 3000
+DRAWS = 2000
 
 HMM = """
 model hmm {
