@@ -171,3 +171,27 @@ model m {
         expected = torch.logsumexp(torch.stack(per_class), 0) + Beta(two, two).log_prob(q) \
             + torch.log(q) + torch.log1p(-q)
         assert float(bound.potential(u)) == pytest.approx(float(expected), abs=1e-9)
+
+
+def test_observations_inside_the_chain_loop_equal_a_plate_of_them():
+    """y[0] beside z[0] and y[t] inside the loop: the same density as examples/hmm.ppl."""
+    inside = dslppl.loads("""
+model hmm_inside {
+  data T: int
+  data K: int
+  data y: real[T]
+  start: simplex[K] ~ Dirichlet(ones(K))
+  P: simplex[K, K] ~ Dirichlet(ones(K))
+  mu: ordered[K] ~ Normal(0, 5)
+  sigma ~ HalfNormal(2)
+  z[0] ~ Categorical(start)
+  y[0] ~ Normal(mu[z[0]], sigma)
+  for t in 1..T {
+    z[t] ~ Categorical(P[z[t - 1]])
+    y[t] ~ Normal(mu[z[t]], sigma)
+  }
+}""")
+    data = _data("hmm")
+    ours, reference = inside.bind(data), dslppl.load(EXAMPLES / "hmm.ppl").bind(data)
+    for u in _points(ours):
+        assert float(ours.potential(u)) == pytest.approx(float(reference.potential(u)), abs=1e-9)
