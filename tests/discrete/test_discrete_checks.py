@@ -71,3 +71,13 @@ def test_check_names_the_summed_variables_in_elimination_order(capsys):
     assert "summed out:    z (per element of n)" in capsys.readouterr().out
     assert main(["check", str(examples / "hmm.ppl")]) == 0
     assert "summed out:    chain z (forward algorithm)" in capsys.readouterr().out
+
+
+def test_render_draws_summed_variables_with_a_double_outline():
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    source = dslppl.load(examples / "mixture_labels.ppl").render().source
+    (z_line,) = [line for line in source.splitlines() if line.strip().startswith("z [")]
+    (w_line,) = [line for line in source.splitlines() if line.strip().startswith("w [")]
+    assert "peripheries=2" in z_line and "peripheries" not in w_line
