@@ -167,6 +167,14 @@ def _check_reads(variable: Variable, piece, found: dict[str, Variable], variable
     if chains and (len(chains) > 1 or others):
         sink.error("E0412", f"a statement reading the chain '{sorted(chains)[0]}' cannot read another summed-out "
                    f"variable ({', '.join(sorted((chains | others) - {sorted(chains)[0]}))})", piece.stmt.span)
+    if (chains or others) and variable.sequential and variable.kind in (Kind.LATENT, Kind.DETERMINISTIC) \
+            and variable.name not in found:
+        sink.error("E0412", f"'{variable.name}' is built by a 'for' loop and reads the summed-out "
+                   f"'{sorted(chains | others)[0]}': only observations and factors inside a loop may read one",
+                   piece.stmt.span)
+    elif chains and variable.kind is Kind.LATENT and variable.name not in found:
+        sink.error("E0412", f"'{variable.name}' reads the chain '{sorted(chains)[0]}': only observations, factors "
+                   "and the chain itself may", piece.stmt.span)
     if chains and variable.kind is Kind.DETERMINISTIC:
         sink.error("E0412", f"'{variable.name}' reads the chain '{sorted(chains)[0]}': only the statements that "
                    "draw or observe may read a chain", piece.stmt.span,

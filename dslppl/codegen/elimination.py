@@ -124,7 +124,7 @@ def contract(factors, plan: Plan, keep: tuple[str, ...] = (), trail: Trail | Non
         here = [f for f in pending if _plates(f, plan) == level]
         rest = [f for f in pending if _plates(f, plan) != level]
         for var in plan.order:
-            if plan.plates[var] != level or var in keep or not any(var in f.dims for f in here):
+            if set(plan.plates[var]) != set(level) or var in keep or not any(var in f.dims for f in here):
                 continue
             joint = _product([f for f in here if var in f.dims])
             if joint.tensor.numel() > BUDGET:
@@ -140,8 +140,7 @@ def contract(factors, plan: Plan, keep: tuple[str, ...] = (), trail: Trail | Non
             if kept:
                 table = _product(kept + [Factor(torch.zeros([plan.sizes[k] for k in keep]), tuple(keep))])
                 total = total + table.aligned(tuple(keep))
-            return total if not rest else total + contract([(f.tensor, f.dims) for f in rest], plan, keep, trail,
-                                                            maximize)
+            return total  # every factor is plate-free at the last level
         for f in here:
             target = set().union(*(plan.plates[d] for d in f.dims if d in plan.plates))
             summed = [i for i, d in enumerate(f.dims) if d not in plan.plates and d not in target]

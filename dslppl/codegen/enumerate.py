@@ -139,7 +139,7 @@ class Enumeration:
             return hoist(f"_rt.tensor({emit.value(expr, bare).code}).shape[-1]", "n"), "0"
         return hoist(f"_rt.size({emit.index(expr, bare).code})", "n"), "0"
 
-    def plan_code(self, plate_sizes) -> str:
+    def plan_code(self) -> str:
         """Code building the `Plan` (at bind time, once every size is known)."""
         keys = [v.axis.key for v in self.vars.values()]
         cliques = [set(PREFIX + n for n in names) for names in self.scope.values() if names]

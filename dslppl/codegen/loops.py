@@ -88,6 +88,11 @@ class LoopWriter:
     def _vectorized(self, variable: Variable) -> None:
         """Each piece of an observed array or factor, as if its loop were a plate."""
         writer = self.writer
+        enumeration = writer.enumeration
+        if enumeration is not None and enumeration.scope.get(variable.name):  # reads a summed-out latent
+            for piece in variable.pieces:
+                writer.enumerated_statement(variable, piece)
+            return
         for piece in variable.pieces:
             label = variable.name if len(variable.pieces) == 1 else _piece_label(piece)
             if variable.kind is Kind.OBSERVED:

@@ -93,7 +93,7 @@ def _finish_enumeration(writer: ProgramWriter) -> None:
     """The plan of the sum, and the sum itself: one factor site in model(), a term of potential."""
     out = writer.out
     enumeration = writer.enumeration
-    plan = writer.symbols.hoist(enumeration.plan_code(None), "P")
+    plan = writer.symbols.hoist(enumeration.plan_code(), "P")
     for lines in (out.model, out.potential):
         for chain in enumeration.chains.values():
             lines.lines.insert(0, f"    {chain.factors} = []")

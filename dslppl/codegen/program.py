@@ -191,7 +191,7 @@ class ProgramWriter:
                 self.chain_piece(variable, piece)
             return
         if self.enumeration is not None and self.enumeration.scope.get(variable.name):
-            self._enumerated(variable)
+            self.enumerated_statement(variable)
             return
         handler = {
             Kind.DATA: self._data,
@@ -381,9 +381,10 @@ class ProgramWriter:
         self.out.potential.add(1, f"_lp = _lp + {term}" + (f" * {scale}" if scale else ""))
 
     # --- statements over summed-out discrete latents (see `enumerate`) ----------------------
-    def _enumerated(self, variable: Variable) -> None:
+    def enumerated_statement(self, variable: Variable, piece: Piece | None = None) -> None:
+        """A statement over summed-out latents (``piece``: one piece of a loop's observed array)."""
         enumeration = self.enumeration
-        piece = variable.piece
+        piece = piece or variable.piece
         if variable.name in enumeration.found:
             enumeration.add(variable, self.emit, self.axis)
         base = self.context(piece.frames)
@@ -397,7 +398,8 @@ class ProgramWriter:
             return
         dist = self.distribution(variable, piece, ctx)
         if variable.kind is Kind.OBSERVED:
-            self.observed_data(variable)
+            if not variable.sequential:  # a loop's observed array is bound with its loop
+                self.observed_data(variable)
             value = self.emit.value(target_read(piece), ctx)
         elif variable.name in enumeration.found:
             value = self.emit.value(ast.Name(variable.name, span=variable.span), ctx)
@@ -407,7 +409,7 @@ class ProgramWriter:
         if variable.kind is Kind.LATENT and variable.name not in enumeration.found and is_truncated(variable):
             support = self.support(variable)
             code = f"_rt.Truncated({code}, {self.constraint(support, self.bounds(support, base))})"
-        own = variable.rank - DISTRIBUTIONS[variable.dist.func.id].event_rank
+        own = variable.rank - DISTRIBUTIONS[piece.stmt.dist.func.id].event_rank
         term = f"_rt.enum_log_prob({code}, {self.pad(value, dist, ctx)})"
         self._enum_factor(term, own, dist.data_only and value.data_only, ctx)
 

@@ -81,3 +81,9 @@ def test_render_draws_summed_variables_with_a_double_outline():
     (z_line,) = [line for line in source.splitlines() if line.strip().startswith("z [")]
     (w_line,) = [line for line in source.splitlines() if line.strip().startswith("w [")]
     assert "peripheries=2" in z_line and "peripheries" not in w_line
+
+
+def test_loop_built_arrays_may_not_read_a_summed_variable():
+    codes, message = _codes("model m { data T: int\n data y: real[T]\n s ~ Bernoulli(0.5)\n x[0] ~ Normal(0, 1)\n"
+                            " for t in 1..T { x[t] ~ Normal(x[t - 1] + s, 1) }\n plate t in T { y[t] ~ Normal(x[t], 1) } }")
+    assert codes == ["E0412"] and "built by a 'for' loop" in message

@@ -195,3 +195,23 @@ model hmm_inside {
     ours, reference = inside.bind(data), dslppl.load(EXAMPLES / "hmm.ppl").bind(data)
     for u in _points(ours):
         assert float(ours.potential(u)) == pytest.approx(float(reference.potential(u)), abs=1e-9)
+
+
+def test_observations_in_a_for_loop_may_read_a_summed_variable():
+    """The change point with its observations in a `for` loop (vectorized like a plate)."""
+    looped = dslppl.loads("""
+model change_point_loop {
+  data T: int
+  data y: int[T]
+  early ~ Exponential(0.5)
+  late ~ Exponential(0.5)
+  s ~ DiscreteUniform(0, T - 1)
+  y[0] ~ Poisson(where(0 < s, early, late))
+  for t in 1..T {
+    y[t] ~ Poisson(where(t < s, early, late))
+  }
+}""")
+    data = _data("change_point")
+    ours, reference = looped.bind(data), dslppl.load(EXAMPLES / "change_point.ppl").bind(data)
+    for u in _points(ours):
+        assert float(ours.potential(u)) == pytest.approx(float(reference.potential(u)), abs=1e-9)
