@@ -87,3 +87,31 @@ def test_loop_built_arrays_may_not_read_a_summed_variable():
     codes, message = _codes("model m { data T: int\n data y: real[T]\n s ~ Bernoulli(0.5)\n x[0] ~ Normal(0, 1)\n"
                             " for t in 1..T { x[t] ~ Normal(x[t - 1] + s, 1) }\n plate t in T { y[t] ~ Normal(x[t], 1) } }")
     assert codes == ["E0412"] and "built by a 'for' loop" in message
+
+
+GUIDED = """
+model m {
+  data N: int
+  data y: real[N]
+  mu ~ Normal(0, 5)
+  plate n in N {
+    z[n] ~ Bernoulli(0.5)
+    y[n] ~ Normal(where(z[n] == 1, mu, -mu), 1)
+  }
+}
+guide {
+  param m_loc: real = 0.0
+  mu ~ Normal(m_loc, 1)
+  %s
+}
+"""
+
+
+def test_a_guide_leaves_out_the_summed_variables():
+    model = dslppl.loads(GUIDED % "")
+    fit = model.fit({"N": 3, "y": [2.0, -2.1, 1.9]}, steps=50, seed=0, progress=False)
+    draws = fit.sample_posterior(10, seed=0)
+    assert draws["z"].shape == (10, 3) and draws["mu"].shape == (10,)
+    with pytest.raises(DslError) as caught:
+        dslppl.loads(GUIDED % "plate n in N { z[n] ~ Bernoulli(0.5) }")
+    assert caught.value.codes == ["E0702"] and "sums out" in str(caught.value)
