@@ -130,6 +130,12 @@ class Model:
 
         return run_query(self, text, data, _read)
 
+    def marginal(self, names: list[str], given: Mapping[str, int] | None = None, data: Data = None):
+        """``query`` with the variables and the evidence as Python values:
+        ``marginal(["rain"], given={"wet": 1})`` is ``query("p(rain | wet = 1)")``."""
+        evidence = ", ".join(f"{name} = {int(value)}" for name, value in (given or {}).items())
+        return self.query(f"p({', '.join(names)}{' | ' + evidence if evidence else ''})", data)
+
     # --- running --------------------------------------------------------------------
     def log_joint(self, values: Mapping[str, Any], data: Data = None, *, dtype: torch.dtype = torch.float64
                   ) -> torch.Tensor:

@@ -410,10 +410,11 @@ class ProgramWriter:
             support = self.support(variable)
             code = f"_rt.Truncated({code}, {self.constraint(support, self.bounds(support, base))})"
         own = variable.rank - DISTRIBUTIONS[piece.stmt.dist.func.id].event_rank
-        term = f"_rt.enum_log_prob({code}, {self.pad(value, dist, ctx)})"
+        term = f"_rt.enum_log_prob({code}, {self._value_for(value, dist, ctx)})"
         self._enum_factor(term, own, dist.data_only and value.data_only, ctx)
 
-    def pad(self, value: Val, dist: Val, ctx: Context) -> str:
+    def _value_for(self, value: Val, dist: Val, ctx: Context) -> str:
+        """A value laid out for its distribution's log_prob (own dimensions after the axes)."""
         return self.emit.pad(value, dist.rank, ctx) if value.plated else value.code
 
     def _enum_continuous(self, variable: Variable, base: Context, ctx: Context) -> Val:
@@ -442,20 +443,13 @@ class ProgramWriter:
         else:
             dist = self.distribution(variable, piece, ctx)
             value = self.emit.value(target_read(piece), ctx)
-            term = f"_rt.enum_log_prob({dist.code}, {self.pad(value, dist, ctx)})"
+            term = f"_rt.enum_log_prob({dist.code}, {self._value_for(value, dist, ctx)})"
             own = variable.rank - DISTRIBUTIONS[piece.stmt.dist.func.id].event_rank
             constant = dist.data_only and value.data_only
-        if own:
-            term = f"{term}.sum({tuple(range(-own, 0))})"
-        if constant:
-            term = self.symbols.hoist(term)
-        full = f"_rt.fill({term}, {self.sizes(ctx)}, {len(ctx.axes)})"
+        table = self._enum_table(term, own, constant, ctx)
         dims = tuple(a.key for a in ctx.axes)
-        line = f"_rt.chain_factor({chain.factors}, {full}, {dims!r}, {time!r}, {start}, {cur!r}, {prev!r})"
-        self.enter(Context())
-        self.out.model.add(1, line)
-        self.out.potential.add(1, line)
-        self.out.enumerated = True
+        self._write_enumerated(f"_rt.chain_factor({chain.factors}, {table}, {dims!r}, {time!r}, {start}, {cur!r}, "
+                               f"{prev!r})")
 
     def _enum_deterministic(self, variable: Variable, ctx: Context) -> None:
         py = self.symbols.names[variable.name]
@@ -469,16 +463,23 @@ class ProgramWriter:
         self.out.potential.add(1, f"{py} = {code}")
 
     def _enum_factor(self, term: str, own: int, constant: bool, ctx: Context) -> None:
-        """A log-density over the context's plates and enum axes: one factor of ``_ef``."""
+        table = self._enum_table(term, own, constant, ctx)
+        self._write_enumerated(f"_ef.append(({table}, {tuple(a.key for a in ctx.axes)!r}))")
+
+    def _enum_table(self, term: str, own: int, constant: bool, ctx: Context) -> str:
+        """A log-density term as a full table over the context's plates and enum axes (its own
+        dimensions summed; computed once when it reads data alone)."""
         if own:
             term = f"{term}.sum({tuple(range(-own, 0))})"
         if constant:
             term = self.symbols.hoist(term)
-        full = f"_rt.fill({term}, {self.sizes(ctx)}, {len(ctx.axes)})"
-        dims = tuple(a.key for a in ctx.axes)
+        return f"_rt.fill({term}, {self.sizes(ctx)}, {len(ctx.axes)})"
+
+    def _write_enumerated(self, line: str) -> None:
+        """A line of factor bookkeeping, outside every plate, in model() and potential."""
         self.enter(Context())
-        self.out.model.add(1, f"_ef.append(({full}, {dims!r}))")
-        self.out.potential.add(1, f"_ef.append(({full}, {dims!r}))")
+        self.out.model.add(1, line)
+        self.out.potential.add(1, line)
         self.out.enumerated = True
 
     def _param(self, variable: Variable) -> None:

@@ -188,3 +188,9 @@ def test_an_all_discrete_model_is_not_fitted():
     with pytest.raises(DslError) as caught:
         dslppl.load(EXAMPLES / "sprinkler.ppl").fit(EXAMPLES / "sprinkler.json", steps=5, progress=False)
     assert caught.value.codes == ["E0811"]
+
+
+def test_marginal_is_query_with_python_values():
+    model = dslppl.loads(ASIA)
+    assert model.marginal(["lung"], given={"xray": 1}).as_dict() == \
+        pytest.approx(model.query("p(lung | xray = 1)").as_dict(), abs=1e-15)
