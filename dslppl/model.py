@@ -83,32 +83,48 @@ class Model:
         return self.compiled().generated.source
 
     def compiled(self, simulated: frozenset[str] = frozenset(), subsampled: frozenset[str] = frozenset(),
-                 draw: bool = False) -> Compiled:
+                 draw: bool = False, summed: frozenset[str] = frozenset()) -> Compiled:
         """The generated code for one variant, compiled once and cached (``draw``: discrete
-        latents are drawn, not summed out — a program for prior simulation)."""
-        key = (simulated, subsampled, draw)
+        latents are drawn, not summed out — a program for prior simulation; ``summed``:
+        observed discrete variables without data, summed out)."""
+        key = (simulated, subsampled, draw, summed)
         if key not in self._compiled:
             generated = generate(self.checked, lower(self.model_graph), simulated=simulated, subsampled=subsampled,
-                                 source=self.text, draw=draw)
+                                 source=self.text, draw=draw, summed=summed)
             self._compiled[key] = Compiled.from_generated(generated, self.name)
         return self._compiled[key]
 
     def bind(self, data: Data = None, *, dtype: torch.dtype = torch.float64,
-             subsample: Mapping[str, int] | None = None, simulate_missing: bool = False) -> BoundModel:
+             subsample: Mapping[str, int] | None = None, simulate_missing: bool = False,
+             sum_missing: bool = False) -> BoundModel:
         """Check ``data`` and bind it: the programs inference runs (see `BoundModel`).
 
         ``data`` is a mapping or a path to a JSON file. With ``simulate_missing``,
         observed variables whose data is absent are sampled instead, and discrete latents are
-        drawn rather than summed out (prior simulation)."""
+        drawn rather than summed out (prior simulation); with ``sum_missing``, top-level
+        observed discrete variables whose data is absent are summed out (exact queries)."""
         subsample = dict(subsample or {})
         self._check_subsample(subsample)
-        inputs = prepare(self.checked, _read(data), dtype, self.text, allow_missing_observed=simulate_missing)
+        inputs = prepare(self.checked, _read(data), dtype, self.text,
+                         allow_missing_observed=simulate_missing or sum_missing)
+        if sum_missing:
+            self._check_summable(inputs.missing_observed)
+            compiled = self.compiled(subsampled=frozenset(subsample), summed=frozenset(inputs.missing_observed))
+            return bind(compiled, self.checked, inputs, dtype=dtype, subsample=subsample, source=self.text)
         self._check_simulable(inputs.missing_observed)
         compiled = self.compiled(frozenset(inputs.missing_observed), frozenset(subsample), draw=simulate_missing)
         return bind(compiled, self.checked, inputs, dtype=dtype, subsample=subsample, source=self.text)
 
     def _check_simulable(self, missing: list[str]) -> None:
         errors = simulation_problems(self.checked, missing)
+        if errors:
+            raise DslError(errors, self.text)
+
+    def _check_summable(self, missing: list[str]) -> None:
+        errors = [Diagnostic("E0801", f"missing data: '{name}' was not supplied, and only a single discrete value "
+                             "(Bernoulli, Categorical with data probabilities, Binomial, DiscreteUniform) can be "
+                             "summed out", self.checked.variables[name].span, hint=f"supply \"{name}\"")
+                  for name in missing if not _summable(self.checked, self.checked.variables[name])]
         if errors:
             raise DslError(errors, self.text)
 
@@ -188,6 +204,19 @@ class Model:
         guide = guide or ("guide" if self.checked.guide is not None else "normal")
         return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
                        progress=progress, checkpoint=checkpoint, **options)
+
+
+def _summable(checked, variable) -> bool:
+    """An observed variable that may be summed out when its data is missing: one value, not in a
+    plate or loop, with a finite distribution whose values the data fixes."""
+    from .check.discrete import FINITE, categories
+    from .check.indices import known_names
+
+    dist = variable.dist
+    if dist is None or dist.func.id not in FINITE or variable.plates or variable.sequential or variable.rank:
+        return False
+    known = known_names(checked.variables)
+    return dist.func.id != "Categorical" or categories(dist, checked.variables, known) is not None
 
 
 def _read(data: Data) -> Mapping[str, Any]:

@@ -3,7 +3,8 @@
 The model's summed-out variables are contracted as in ``potential`` (see
 ``codegen.elimination``), keeping the queried variables and adding an
 indicator factor per piece of evidence on a latent (evidence on a ``data``
-variable is data). ``p(a, b | c = 1)`` gives the table of ``a, b`` given the
+variable is data; an observed discrete variable whose data is left out is
+summed out like a latent, and may be queried). ``p(a, b | c = 1)`` gives the table of ``a, b`` given the
 evidence and the data; ``p(c = 1)`` the probability of the evidence (and the
 data).
 
@@ -153,7 +154,7 @@ def run_query(model, text: str, data, read_data) -> Table:
         elif (name, value) in query.evidence:
             evidence_latent[name] = value
     data = {**read_data(data), **evidence_data}
-    bound = model.bind(data)
+    bound = model.bind(data, sum_missing=True)  # discrete data left out is summed out
     problems = _problems(model, query, bound, evidence_data)
     if problems:
         raise DslError(problems, Source(text, "<query>"))

@@ -50,9 +50,10 @@ class ChainVar:
 class Enumeration:
     """The enumerated variables of one model and the scope of every statement."""
 
-    def __init__(self, checked: CheckedModel, order: list[str]):
+    def __init__(self, checked: CheckedModel, order: list[str], summed: frozenset[str] = frozenset()):
         self.checked = checked
-        self.found = enumerated(checked.variables)
+        # ``summed``: observed discrete variables whose data is missing, summed out like latents
+        self.found = {**enumerated(checked.variables), **{n: checked.variables[n] for n in summed}}
         self.vars: dict[str, EnumVar] = {}
         self.chains: dict[str, ChainVar] = {}
         self.scope: dict[str, tuple[str, ...]] = {}

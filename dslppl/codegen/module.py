@@ -53,20 +53,22 @@ class Generated:
 
 
 def generate(checked: CheckedModel, lowered: Lowered, *, simulated: frozenset[str] = frozenset(),
-             subsampled: frozenset[str] = frozenset(), source: Source | None = None, draw: bool = False) -> Generated:
+             subsampled: frozenset[str] = frozenset(), source: Source | None = None, draw: bool = False,
+             summed: frozenset[str] = frozenset()) -> Generated:
     """Python source for ``checked``, written in ``lowered``'s order (see the module docstring).
-    Discrete latents are summed out (see `enumerate`), or with ``draw`` drawn as sample sites."""
+    Discrete latents are summed out (see `enumerate`), or with ``draw`` drawn as sample sites;
+    ``summed`` names observed discrete variables left out of the data, summed out too."""
     with collector_paused():
-        return _generate(checked, lowered, simulated, subsampled, source, draw)
+        return _generate(checked, lowered, simulated, subsampled, source, draw, summed)
 
 
 def _generate(checked: CheckedModel, lowered: Lowered, simulated: frozenset[str], subsampled: frozenset[str],
-              source: Source | None, draw: bool) -> Generated:
+              source: Source | None, draw: bool, summed: frozenset[str]) -> Generated:
     names = mangle(checked.variables)
     ranks = checked.ranks or Ranks(checked.variables)
     symbols = Symbols(checked, ranks, names, source)
     order = [v.name for unit in lowered.units for v in unit.variables]
-    enumeration = Enumeration(checked, order) if not draw else None
+    enumeration = Enumeration(checked, order, summed) if not draw else None
     writer = ProgramWriter(checked, symbols, simulated, subsampled, enumeration or None)
     _write_units(writer, lowered.units)
     if writer.out.enumerated:

@@ -397,12 +397,12 @@ class ProgramWriter:
             self._enum_factor(val.code, val.rank, val.data_only, ctx)
             return
         dist = self.distribution(variable, piece, ctx)
-        if variable.kind is Kind.OBSERVED:
+        if variable.name in enumeration.found:
+            value = self.emit.value(ast.Name(variable.name, span=variable.span), ctx)
+        elif variable.kind is Kind.OBSERVED:
             if not variable.sequential:  # a loop's observed array is bound with its loop
                 self.observed_data(variable)
             value = self.emit.value(target_read(piece), ctx)
-        elif variable.name in enumeration.found:
-            value = self.emit.value(ast.Name(variable.name, span=variable.span), ctx)
         else:
             value = self._enum_continuous(variable, base, ctx)
         code = dist.code

@@ -194,3 +194,16 @@ def test_marginal_is_query_with_python_values():
     model = dslppl.loads(ASIA)
     assert model.marginal(["lung"], given={"xray": 1}).as_dict() == \
         pytest.approx(model.query("p(lung | xray = 1)").as_dict(), abs=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_observed_nodes_condition_and_missing_ones_are_summed_out(seed):
+    text, data, sizes, parents, tables = random_network(seed)
+    last = len(sizes) - 1
+    text = text.replace(f"  x{last} ~", f"  data x{last}: int\n  x{last} ~")  # the last node is data
+    model = dslppl.loads(text)
+    summed, _ = brute_force(sizes, parents, tables, [0, last], {})
+    assert model.query(f"p(x0, x{last})", data).as_dict() == pytest.approx(summed, abs=1e-10)
+    value = sizes[last] - 1
+    observed, _ = brute_force(sizes, parents, tables, [0], {last: value})
+    assert model.query("p(x0)", {**data, f"x{last}": value}).as_dict() == pytest.approx(observed, abs=1e-10)
