@@ -10,10 +10,11 @@ tensor variable elimination of Obermeyer et al. (2019). A variable inside
 plate ``n`` is summed per element of ``n``.
 
 The same pass, recording the joint factor of each variable as it goes
-(`Trail`), samples every variable from its exact conditional backwards
-(`sample`), or with ``max`` in place of logsumexp gives the most probable
-assignment (Viterbi); keeping some variables gives their exact joint table
-(`query`).
+(`Trail`), draws every variable from its exact conditional backwards
+(`draw`), or with ``max`` in place of logsumexp gives the most probable
+assignment; keeping some top-level variables (``keep``) gives their exact
+joint table (``dslppl.query``). An intermediate table above `BUDGET`
+entries raises `TooLarge`.
 
 >>> import torch
 >>> plan = Plan(order=("enum:z",), plates={"enum:z": ()}, sizes={"enum:z": 2}, lows={"enum:z": 0})
@@ -81,6 +82,8 @@ def min_fill_order(variables: list[str], cliques: list[set[str]]) -> tuple[str, 
 
 @dataclass
 class Factor:
+    """A log-density table with one named dimension per plate and enumerated variable."""
+
     tensor: torch.Tensor
     dims: tuple[str, ...]
 

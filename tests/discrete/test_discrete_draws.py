@@ -11,7 +11,6 @@ import json
 import math
 from pathlib import Path
 
-import pytest
 import torch
 from torch.distributions import Normal
 
