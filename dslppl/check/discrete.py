@@ -2,7 +2,8 @@
 
 A latent with finite support (`FINITE`: ``Bernoulli``, ``Categorical``,
 ``Binomial`` with a data ``total_count``, ``DiscreteUniform`` with data
-bounds) is *enumerated*: the fitted density is the sum over its values. One
+bounds; or a latent of type ``int<lower=A, upper=B>`` with data bounds, flat
+or with a discrete distribution truncated there) is *enumerated*: the fitted density is the sum over its values. One
 with unbounded support (``Poisson`` ...) cannot be summed (E0502).
 
 What exact elimination needs (E0412):
@@ -35,10 +36,14 @@ FINITE = ("Bernoulli", "Categorical", "Binomial", "DiscreteUniform")
 
 
 def is_enumerated(variable: Variable) -> bool:
-    """A latent with a finite discrete distribution: summed out by inference."""
+    """A latent with a finite discrete distribution, or of type ``int<lower=A, upper=B>``:
+    summed out by inference."""
+    if variable.kind is not Kind.LATENT:
+        return False
+    if variable.base_type == "int":  # both bounds (`calls` requires them on a latent)
+        return True
     dist = variable.dist
-    return variable.kind is Kind.LATENT and variable.type is None and dist is not None \
-        and dist.func.id in FINITE
+    return variable.type is None and dist is not None and dist.func.id in FINITE
 
 
 def enumerated(variables: dict[str, Variable]) -> dict[str, Variable]:
@@ -93,6 +98,9 @@ def _check_shape(variable: Variable, variables: dict[str, Variable], known: set[
     for piece in variable.pieces:
         if piece.loops and any(f.sequential for f in piece.frames[:-1]):
             sink.error("E0412", f"'{variable.name}' is summed out along one loop only", piece.stmt.span)
+    if variable.type is not None:
+        _check_declared_range(variable, known, sink)
+        return
     dist = variable.dist
     name = dist.func.id
     named = dict(zip(DISTRIBUTIONS[name].positional_params(), dist.args))
@@ -106,6 +114,19 @@ def _check_shape(variable: Variable, variables: dict[str, Variable], known: set[
         sink.error("E0506", f"the number of categories of '{variable.name}' must be known from the data",
                    dist.span, hint="give the probabilities as data, or as a variable with a declared shape "
                                    "(w: simplex[K] ~ Dirichlet(...))")
+
+
+def _check_declared_range(variable: Variable, known: set[str], sink: DiagnosticSink) -> None:
+    """``k: int<lower=A, upper=B> ~ D``: A and B are data, D (if any) a discrete distribution
+    (truncated to A..B, unnormalized, as for continuous types)."""
+    for bound in variable.type.bounds:
+        if not _reads_only(bound.value, known):
+            sink.error("E0506", f"the bound '{bound.name.id}' of '{variable.name}' must be data, since its values "
+                       "are summed over", bound.value.span, hint="use a number or data here")
+    spec = DISTRIBUTIONS.get(variable.dist.func.id) if variable.dist is not None else None
+    if spec is not None and not spec.discrete:
+        sink.error("E0506", f"'{variable.name}' is an int, so its distribution must be discrete, not {spec.name}",
+                   variable.dist.span)
 
 
 def categories(dist: ast.Call, variables: dict[str, Variable], known: set[str]) -> tuple[str, ast.Expr] | None:

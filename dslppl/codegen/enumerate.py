@@ -118,11 +118,16 @@ class Enumeration:
         return Context(ctx.axes + axes, ctx.scalars, ctx.enums + tuple((n, self.vars[n].axis.name) for n in names))
 
     def _range(self, variable: Variable, emit) -> tuple[str, str]:
+        hoist = emit.symbols.hoist
+        bounds = {b.name.id: b.value for b in variable.type.bounds} if variable.type is not None else {}
+        if variable.dist is None or (variable.kind is Kind.LATENT and {"lower", "upper"} <= set(bounds)):
+            bounds = {name: emit.index(value, Context()).code for name, value in bounds.items()}
+            low, high = hoist(f"_rt.size({bounds['lower']})", "n"), hoist(f"_rt.size({bounds['upper']})", "n")
+            return hoist(f"{high} - {low} + 1", "n"), low
         dist = variable.dist
         spec = DISTRIBUTIONS[dist.func.id]
         named = dict(zip(spec.positional_params(), dist.args))
         named.update({k.name.id: k.value for k in dist.kwargs})
-        hoist = emit.symbols.hoist
         bare = Context()
         match dist.func.id:
             case "Bernoulli":

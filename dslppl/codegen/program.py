@@ -247,8 +247,13 @@ class ProgramWriter:
         flat = isinstance(piece.stmt, ast.Declare)
         dist = None if flat else self.distribution(variable, piece, ctx)
         if variable.dist is not None and DISTRIBUTIONS[variable.dist.func.id].discrete:  # drawn, not fitted
+            site = self._site(variable, dist, ctx)
+            if variable.kind is Kind.LATENT and variable.type is not None:  # int<lower=A, upper=B>: truncated
+                bounds = [self.emit.hoisted(self.emit.value(b.value, ctx), ctx, tensor=True).code
+                          for b in sorted(variable.type.bounds, key=lambda b: b.name.id)]
+                site = f"_rt.Truncated({site}, _rt.constraints.integer_interval({bounds[0]}, {bounds[1]}))"
             depth = self.enter(ctx)
-            self.out.model.add(depth, f"{py} = sample({variable.name!r}, {self._site(variable, dist, ctx)})")
+            self.out.model.add(depth, f"{py} = sample({variable.name!r}, {site})")
             return
         support = self.support(variable)
         bounds = self.bounds(support, ctx)
@@ -395,6 +400,9 @@ class ProgramWriter:
         if variable.kind is Kind.FACTOR:
             val = self.emit.value(piece.stmt.value, ctx)
             self._enum_factor(val.code, val.rank, val.data_only, ctx)
+            return
+        if variable.dist is None:  # a flat int<lower=A, upper=B>: every value weighs 1
+            self._enum_factor("_rt.zero", 0, True, ctx)
             return
         dist = self.distribution(variable, piece, ctx)
         if variable.name in enumeration.found:

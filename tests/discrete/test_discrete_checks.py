@@ -115,3 +115,12 @@ def test_a_guide_leaves_out_the_summed_variables():
     with pytest.raises(DslError) as caught:
         dslppl.loads(GUIDED % "plate n in N { z[n] ~ Bernoulli(0.5) }")
     assert caught.value.codes == ["E0702"] and "sums out" in str(caught.value)
+
+
+def test_an_int_latent_needs_data_bounds_and_a_discrete_distribution():
+    codes, message = _codes("model m { data y: real\n n ~ Gamma(2, 1)\n k: int<lower=0, upper=n>\n y ~ Normal(k, 1) }")
+    assert codes == ["E0506"] and "'upper' of 'k' must be data" in message
+    codes, message = _codes("model m { data y: real\n k: int<lower=0, upper=3> ~ Normal(0, 1)\n y ~ Normal(k, 1) }")
+    assert codes == ["E0506"] and "must be discrete" in message
+    codes, _ = _codes("model m { data y: real\n k: int<lower=0> ~ Poisson(3)\n y ~ Normal(k, 1) }")
+    assert codes == ["E0502"]

@@ -10,6 +10,7 @@ the change point, mixture of a zero and a Poisson, the forward recursion).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,27 @@ model change_point_loop {
     ours, reference = looped.bind(data), dslppl.load(EXAMPLES / "change_point.ppl").bind(data)
     for u in _points(ours):
         assert float(ours.potential(u)) == pytest.approx(float(reference.potential(u)), abs=1e-9)
+
+
+def test_a_bounded_int_latent_is_summed_over_its_range():
+    """int<lower=A, upper=B>: flat (the change point up to log T) or a truncated Poisson."""
+    flat = dslppl.loads("""
+model flat_switch {
+  data T: int
+  data y: int[T]
+  early ~ Exponential(0.5)
+  late ~ Exponential(0.5)
+  s: int<lower=0, upper=T - 1>
+  plate t in T { y[t] ~ Poisson(where(t < s, early, late)) }
+}""")
+    data = _data("change_point")
+    ours, reference = flat.bind(data), dslppl.load(EXAMPLES / "change_point.ppl").bind(data)
+    for u in _points(ours):
+        assert float(ours.potential(u) - reference.potential(u)) == pytest.approx(math.log(data["T"]), abs=1e-9)
+    truncated = dslppl.loads("model m { data y: real\n k: int<lower=1, upper=6> ~ Poisson(2)\n y ~ Normal(k, 1) }")
+    k = torch.arange(1, 7, dtype=D)
+    one = torch.ones((), dtype=D)
+    expected = torch.logsumexp(Poisson(2 * one).log_prob(k) + Normal(k, one).log_prob(2.5 * one), 0)
+    assert float(truncated.bind({"y": 2.5}).potential(torch.zeros(0, dtype=D))) == pytest.approx(float(expected), abs=1e-12)
+    draws = truncated.sample_prior({}, num_samples=300, seed=0)["k"]
+    assert set(draws.tolist()) <= set(range(1, 7)) and len(set(draws.tolist())) >= 4
