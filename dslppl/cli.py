@@ -190,12 +190,22 @@ def _summary(model: Model) -> str:
         rows.append(f"  {kind + ':':15}{', '.join(kinds.get(kind, [])) or '-'}")
     plates = [info.label for info in model.model_graph.plates.values()]
     rows.append(f"  {'plates:':15}{', '.join(plates) or '-'}")
+    summed = _summed_out(model)
+    if summed:
+        rows.append(f"  {'summed out:':15}{summed}")
     if checked.guide is not None:
         sampled = [v.name for v in checked.guide.latents]
         rows.append(f"  {'guide:':15}samples {', '.join(sampled)}")
     rows += [f"  {'non-centred:' if i == 0 else '':15}{rewrite}" for i, rewrite in enumerate(model.rewrites)]
     rows += ["", model.factorization()]
     return "\n".join(rows)
+
+
+def _summed_out(model: Model) -> str:
+    """The discrete latents inference sums out, in elimination order (chains by the forward algorithm)."""
+    from .codegen.enumerate import elimination_summary
+
+    return elimination_summary(model.checked, [v.name for unit in model.lowered.units for v in unit.variables])
 
 
 def _render(args) -> int:
@@ -306,6 +316,12 @@ def _fit_nuts(args) -> int:
     return 0
 
 
+def _query(args) -> int:
+    model = _load(args.model)
+    print(model.query(args.query, args.data))
+    return 0
+
+
 def _subsample(pairs: list[str] | None) -> dict[str, int] | None:
     if not pairs:
         return None
@@ -382,5 +398,9 @@ def _parser() -> argparse.ArgumentParser:
     nuts.add_argument("--metric", choices=("diag", "dense"), default="diag")
     nuts.add_argument("--max-tree-depth", type=int, default=10)
     nuts.add_argument("--draws-out", help="write the draws as CSV (CmdStan-like columns)")
+
+    query = command("query", _query, "exact probabilities in a model whose latents are all discrete")
+    query.add_argument("query", help='e.g. "p(a, b | c = 1)", or "p(c = 1)" for the probability of evidence')
+    query.add_argument("--data", help="data JSON")
     return parser
 

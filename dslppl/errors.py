@@ -121,6 +121,8 @@ _KINDS = [
               "for t in 1..T { x ~ Normal(0, 1) }"),
     ErrorKind("E0410", "index is not integer data", "An index must be integer data, a plate or loop index, or arithmetic on those; not a latent or a real.",
               "x ~ Normal(0, 1)\ny = z[x]"),
+    ErrorKind("E0412", "discrete latent read across elements", "A summed-out discrete latent is one value per element, read as z[n] inside its plates; a `for` chain is read at z[t], z[t - 1] or a constant step, by statements that read no other discrete latent.",
+              "plate n in N { z[n] ~ Bernoulli(0.5) }\nm = sum(z)"),
     ErrorKind("E0411", "later step read", "Inside a `for` loop, a step may read the elements earlier steps built, never later ones.",
               "for t in 1..T { x[t] = x[t + 1] }"),
     ErrorKind("E0408", "unknown plate", "Subsampling names a plate the model does not have.",
@@ -130,8 +132,10 @@ _KINDS = [
     # --- types and supports -----------------------------------------------------
     ErrorKind("E0501", "support clash", "The variable's type cannot hold values of the distribution, e.g. a count distribution on real data.",
               "data y: real[N]\ny ~ Poisson(rate)"),
-    ErrorKind("E0502", "discrete latent", "`int` and `bool` are for data, and a latent with a discrete distribution cannot be fitted yet; latents and params need a continuous type.",
-              "k: int ~ Poisson(3)"),
+    ErrorKind("E0502", "unbounded discrete latent", "A discrete latent is summed out over its values, so its support must be finite (Bernoulli, Categorical, Binomial, DiscreteUniform); `int` and `bool` types are for data.",
+              "k ~ Poisson(3)"),
+    ErrorKind("E0506", "support of a summed-out variable unknown", "The values a discrete latent is summed over are fixed by the data: Binomial's total_count and DiscreteUniform's bounds are data, a Categorical's probabilities are data or a variable with a declared shape.",
+              "k ~ Binomial(n_latent, 0.5)"),
     ErrorKind("E0503", "shape mismatch", "Declared shapes or event shapes that cannot agree.",
               "L: corr_cholesky[3, 4]"),
     ErrorKind("E0504", "guide support differs", "A guide distribution whose support differs from the model's for the same site.",
@@ -156,6 +160,10 @@ _KINDS = [
               "A size or domain computed from the data is not a whole number, exceeds 2**31 - 1, or would "
               "make a variable larger than the machine's memory; reported before anything is allocated.",
               "data N: int\ndata y: real[N ^ 1000000000]"),
+    ErrorKind("E0810", "bad query", "An exact query is written p(a, b | c = 1) (or p(c = 1)), names discrete latent variables of a model whose latents are all discrete, and gives evidence as whole numbers.",
+              'p(rain | wet)'),
+    ErrorKind("E0811", "nothing to fit", "A model whose latents are all discrete has an exact posterior: query it (`dslppl query`) instead of fitting it.",
+              "dslppl fit sprinkler.ppl"),
     # --- evaluation --------------------------------------------------------------
     ErrorKind("E0901", "shape error", "An expression whose operands' shapes do not broadcast, found when data is bound.", ""),
     ErrorKind("E0902", "invalid value", "An expression produced a value a distribution cannot take (e.g. a negative scale).", ""),
@@ -164,6 +172,7 @@ _KINDS = [
               "(a flat prior with an unbounded likelihood, or a funnel). Use an SVI guide (normal, mvn) instead.", ""),
     ErrorKind("E0905", "nothing to fit", "A fit needs at least one latent variable or param; a model of data "
               "alone can be scored (log_joint) or simulated (sample), not fitted.", ""),
+    ErrorKind("E0906", "exact sum too large", "Summing out the discrete latents needs an intermediate table above the budget of 2^25 entries (the sizes come from the data); the message names the variables it spans.", ""),
     # --- warnings ----------------------------------------------------------------
     ErrorKind("W0101", "unused data key", "A key in the data that the model does not declare; it is ignored.", ""),
     ErrorKind("W0102", "unused definition", "A data input or deterministic node that nothing reads.", ""),

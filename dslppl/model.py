@@ -24,7 +24,7 @@ from .diagnostics import Diagnostic, DslError
 from .check import CheckedModel, Kind, check
 from .driver import front_end
 from .graph import ModelGraph, build_graph
-from .lower import Rewrite, noncentred
+from .lower import Lowered, Rewrite, lower, noncentred
 from .source import Source, UnreadableFile, read_text_file
 
 if TYPE_CHECKING:  # torch and code generation are imported by the methods that need them
@@ -75,6 +75,11 @@ class Model:
     def _repr_mimebundle_(self, include=None, exclude=None):
         return self.render()._repr_mimebundle_(include, exclude)
 
+    @cached_property
+    def lowered(self) -> Lowered:
+        """The model's units of code in dependency order (see `dslppl.lower`)."""
+        return lower(self.model_graph)
+
     # --- code ---------------------------------------------------------------------
     @property
     def source(self) -> str:
@@ -82,25 +87,27 @@ class Model:
         return self.generated().source
 
     def generated(self, simulated: frozenset[str] = frozenset(), subsampled: frozenset[str] = frozenset(),
-                  reparam: bool = False) -> Generated:
-        """The generated code for one variant (which observed variables are simulated, which
-        plates subsampled, whether latents are written non-centred), generated once and cached."""
+                  reparam: bool = False, draw: bool = False, summed: frozenset[str] = frozenset()) -> Generated:
+        """The generated code for one variant, generated once and cached: which observed
+        variables are simulated, which plates subsampled, whether latents are written
+        non-centred (``reparam``), whether discrete latents are drawn rather than summed out
+        (``draw``, for prior simulation), and which observed discrete variables without data
+        are summed out (``summed``, for exact queries)."""
         from .codegen.module import generate
-        from .lower import lower
 
-        key = (simulated, subsampled, reparam)
+        key = (simulated, subsampled, reparam, draw, summed)
         if key not in self._generated:
             checked, graph = self._variant(reparam)
             self._generated[key] = generate(checked, lower(graph), simulated=simulated, subsampled=subsampled,
-                                            source=self.text)
+                                            source=self.text, draw=draw, summed=summed)
         return self._generated[key]
 
     def compiled(self, simulated: frozenset[str] = frozenset(), subsampled: frozenset[str] = frozenset(),
-                 reparam: bool = False) -> Compiled:
-        """The generated code for one variant, compiled once and cached."""
+                 reparam: bool = False, draw: bool = False, summed: frozenset[str] = frozenset()) -> Compiled:
+        """The generated code for one variant (see `generated`), compiled once and cached."""
         from .binding.bind import Compiled
 
-        key = (simulated, subsampled, reparam)
+        key = (simulated, subsampled, reparam, draw, summed)
         if key not in self._compiled:
             self._compiled[key] = Compiled.from_generated(self.generated(*key), self.name)
         return self._compiled[key]
@@ -123,14 +130,16 @@ class Model:
 
     def bind(self, data: Data = None, *, dtype: torch.dtype | None = None,
              subsample: Mapping[str, int] | None = None, simulate_missing: bool = False,
-             reparam: bool = False) -> BoundModel:
+             sum_missing: bool = False, reparam: bool = False) -> BoundModel:
         """Check ``data`` and bind it: the programs inference runs (see `BoundModel`).
 
         ``data`` is a mapping or a path to a JSON file. ``dtype`` defaults to
         ``torch.float64``. With ``simulate_missing``, observed variables whose
-        data is absent are sampled instead. With ``reparam``, the programs are
-        those of the model with its `rewrites` made (same posterior, non-centred
-        latents; as `fit` runs by default)."""
+        data is absent are sampled instead, and discrete latents are drawn rather
+        than summed out (prior simulation); with ``sum_missing``, top-level observed
+        discrete variables whose data is absent are summed out (exact queries). With
+        ``reparam``, the programs are those of the model with its `rewrites` made
+        (same posterior, non-centred latents; as `fit` and `sample` run by default)."""
         import torch
 
         from .binding.bind import bind
@@ -139,9 +148,15 @@ class Model:
         dtype = torch.float64 if dtype is None else dtype
         subsample = dict(subsample or {})
         self._check_subsample(subsample)
-        inputs = prepare(self.checked, _read(data), dtype, self.text, allow_missing_observed=simulate_missing)
+        inputs = prepare(self.checked, _read(data), dtype, self.text,
+                         allow_missing_observed=simulate_missing or sum_missing)
+        if sum_missing:
+            self._check_summable(inputs.missing_observed)
+            compiled = self.compiled(subsampled=frozenset(subsample), summed=frozenset(inputs.missing_observed))
+            return bind(compiled, self.checked, inputs, dtype=dtype, subsample=subsample, source=self.text)
         self._check_simulable(inputs.missing_observed)
-        compiled = self.compiled(frozenset(inputs.missing_observed), frozenset(subsample), reparam)
+        compiled = self.compiled(frozenset(inputs.missing_observed), frozenset(subsample), reparam,
+                                 draw=simulate_missing)
         checked, _ = self._variant(reparam)
         return bind(compiled, checked, inputs, dtype=dtype, subsample=subsample, source=self.text)
 
@@ -149,6 +164,14 @@ class Model:
         from .binding.variants import simulation_problems
 
         errors = simulation_problems(self.checked, missing)
+        if errors:
+            raise DslError(errors, self.text)
+
+    def _check_summable(self, missing: list[str]) -> None:
+        errors = [Diagnostic("E0801", f"missing data: '{name}' was not supplied, and only a single discrete value "
+                             "(Bernoulli, Categorical with data probabilities, Binomial, DiscreteUniform) can be "
+                             "summed out", self.checked.variables[name].span, hint=f"supply \"{name}\"")
+                  for name in missing if not _summable(self.checked, self.checked.variables[name])]
         if errors:
             raise DslError(errors, self.text)
 
@@ -165,6 +188,20 @@ class Model:
 
         return plate_sizes(self.checked, prepare(self.checked, _read(data), source=self.text,
                                                  allow_missing_observed=True))
+
+    def query(self, text: str, data: Data = None):
+        """Exact probabilities in a model whose latents are all discrete: ``"p(a, b | c = 1)"``
+        gives the table of ``a, b`` given ``c = 1`` (and the data), ``"p(c = 1)"`` the
+        probability of the evidence. Returns a `dslppl.query.Table`."""
+        from .query import run_query
+
+        return run_query(self, text, data, _read)
+
+    def marginal(self, names: list[str], given: Mapping[str, int] | None = None, data: Data = None):
+        """``query`` with the variables and the evidence as Python values:
+        ``marginal(["rain"], given={"wet": 1})`` is ``query("p(rain | wet = 1)")``."""
+        evidence = ", ".join(f"{name} = {int(value)}" for name, value in (given or {}).items())
+        return self.query(f"p({', '.join(names)}{' | ' + evidence if evidence else ''})", data)
 
     # --- running --------------------------------------------------------------------
     def log_joint(self, values: Mapping[str, Any], data: Data = None, *, dtype: torch.dtype | None = None
@@ -193,7 +230,7 @@ class Model:
         bound = self.bind(data, dtype=dtype, simulate_missing=True)
         draws: dict[str, list[torch.Tensor]] = {}
         simulated = {v.name for v in self.checked.variables.values() if v.kind is Kind.OBSERVED} - set(bound.observed)
-        compiled = self.compiled(frozenset(simulated), frozenset())
+        compiled = self.compiled(frozenset(simulated), frozenset(), draw=True)
         with runtime.seed(rng_seed=seed) if seed is not None else nullcontext(), \
                 self._evaluating(compiled, "drawing from the prior"):
             for _ in range(num_samples):
@@ -229,10 +266,19 @@ class Model:
         # values given by the model's own names start the model as written
         reparam = reparam and guide != "guide" and not (init and rewritten & set(init))
         bound = self.bind(data, dtype=dtype, subsample=subsample, reparam=reparam)
+        self._check_continuous(bound)
         full = self.bind(data, dtype=dtype, reparam=reparam) if subsample else None  # for the reliability check
         with self._evaluating(self.compiled(frozenset(), frozenset(subsample or {}), reparam), "fitting"):
             return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
                            progress=progress, checkpoint=checkpoint, full=full, **options)
+
+    def _check_continuous(self, bound: BoundModel) -> None:
+        """A model whose latents are all discrete has an exact posterior: nothing to fit or sample."""
+        if bound.discrete and not bound.latents and not bound.params:
+            raise DslError([Diagnostic("E0811", f"every latent of model '{self.name}' is discrete, so there is "
+                                       "nothing to fit: its posterior is exact", self.checked.latents[0].span,
+                                       hint='ask for it with model.query("p(a | b = 1)") or dslppl query')],
+                           self.text)
 
     @contextmanager
     def _evaluating(self, compiled: Compiled, doing: str):
@@ -277,10 +323,24 @@ class Model:
         named = init if isinstance(init, Mapping) else {}
         reparam = reparam and not rewritten & set(named)  # values by the model's own names: as written
         bound = self.bind(data, dtype=dtype, reparam=reparam)
+        self._check_continuous(bound)
         with self._evaluating(self.compiled(frozenset(), frozenset(), reparam), "sampling"):
             return run_sample(bound, chains=chains, warmup=warmup, draws=draws, seed=seed,
                               adapt_delta=adapt_delta, metric=metric, init=init, progress=progress,
                               max_tree_depth=max_tree_depth, **options)
+
+
+def _summable(checked, variable) -> bool:
+    """An observed variable that may be summed out when its data is missing: one value, not in a
+    plate or loop, with a finite distribution whose values the data fixes."""
+    from .check.discrete import FINITE, categories
+    from .check.indices import known_names
+
+    dist = variable.dist
+    if dist is None or dist.func.id not in FINITE or variable.plates or variable.sequential or variable.rank:
+        return False
+    known = known_names(checked.variables)
+    return dist.func.id != "Categorical" or categories(dist, checked.variables, known) is not None
 
 
 def _read(data: Data) -> Mapping[str, Any]:

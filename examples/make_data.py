@@ -119,6 +119,40 @@ def gp_regression(seed: int = 8) -> dict:
     return {"N": N, "x": _round(x), "y": _round(y)}
 
 
+def change_point(seed: int = 9) -> dict:
+    rng = np.random.RandomState(seed)
+    T, switch, early, late = 60, 24, 4.0, 1.0
+    y = rng.poisson(np.where(np.arange(T) < switch, early, late))
+    TRUTH["change_point"] = {"s": switch, "early": early, "late": late}
+    return {"T": T, "y": y.tolist()}
+
+
+def zero_inflated(seed: int = 10) -> dict:
+    rng = np.random.RandomState(seed)
+    N, theta, rate = 150, 0.3, 3.0
+    zero = rng.uniform(size=N) < theta
+    y = np.where(zero, 0, rng.poisson(rate, size=N))
+    TRUTH["zero_inflated"] = {"theta": theta, "rate": rate}
+    return {"N": N, "y": y.tolist()}
+
+
+def hmm(seed: int = 11) -> dict:
+    rng = np.random.RandomState(seed)
+    T, K = 100, 2
+    P = np.array([[0.9, 0.1], [0.15, 0.85]])
+    mu, sigma = np.array([-1.0, 2.0]), 0.6
+    z = [rng.choice(K)]
+    for _ in range(T - 1):
+        z.append(rng.choice(K, p=P[z[-1]]))
+    y = rng.normal(mu[np.array(z)], sigma)
+    TRUTH["hmm"] = {"P": P.tolist(), "mu": mu.tolist(), "sigma": sigma}
+    return {"T": T, "K": K, "y": _round(y)}
+
+
+def sprinkler() -> dict:
+    return {"wet": 1}
+
+
 EXAMPLES = {
     "eight_schools": eight_schools,
     "eight_schools_guide": eight_schools,
@@ -131,6 +165,11 @@ EXAMPLES = {
     "prior_predictive": prior_predictive,
     "ar_k": ar_k,
     "gp_regression": gp_regression,
+    "mixture_labels": mixture,
+    "change_point": change_point,
+    "zero_inflated": zero_inflated,
+    "hmm": hmm,
+    "sprinkler": sprinkler,
 }
 
 

@@ -19,6 +19,7 @@ from torch.distributions import biject_to
 from .. import runtime
 from ..check.model import CheckedModel, Kind
 from ..codegen.module import Generated
+from ..codegen.elimination import TooLarge
 from ..codegen.support import Initializer, Runtime, StepError
 from ..runtime.problems import trace_problems
 from ..diagnostics import Diagnostic, DslError, InternalError
@@ -65,7 +66,8 @@ def bind(compiled: Compiled, checked: CheckedModel, inputs: Inputs, *, dtype: to
         init=torch.zeros(layout.size, dtype=dtype), observed=generated.observed,
         deterministic=generated.deterministic, params=generated.params, subsample=dict(subsample or {}),
         plate_sizes=plate_sizes(checked, inputs), offsets=_offsets(checked, inputs),
-        text=source.text if source is not None else compiled.generated.source)
+        text=source.text if source is not None else compiled.generated.source,
+        discrete=generated.discrete, draw_discrete=_discrete_drawer(model, rt), runtime=rt)
 
 
 def _check_initial_point(model, checked: CheckedModel, dtype: torch.dtype, source: Source | None) -> None:
@@ -106,6 +108,17 @@ def _offsets(checked: CheckedModel, inputs: Inputs) -> dict[str, tuple[int, ...]
         if any(starts):
             offsets[variable.name] = starts
     return offsets
+
+
+def _discrete_drawer(model, rt: Runtime):
+    """``(values, generator, maximize) -> draws``: the model run at ``values``, its summed-out
+    variables drawn from their exact conditional (see `Runtime.draw_discrete`)."""
+
+    def draw(values: Mapping[str, torch.Tensor], generator=None, maximize: bool = False):
+        values = {k: torch.as_tensor(v, dtype=rt.dtype) for k, v in values.items()}
+        return rt.draw_discrete(runtime.substitute(model, data=values), generator, maximize)
+
+    return draw
 
 
 def _unconstrainer(model, latents: tuple[LatentSite, ...], dtype: torch.dtype):
@@ -179,6 +192,10 @@ def _generated_span(error: Exception, compiled: Compiled):
 def _located(error: Exception, compiled: Compiled, source: Source | None) -> Exception:
     """A DslError at the model statement whose generated line raised ``error``."""
     span = _generated_span(error, compiled)
+    if isinstance(error, TooLarge):
+        return DslError([Diagnostic("E0906", str(error), span,
+                                    hint="fewer discrete latents read together, fewer values each, or sum some "
+                                         "out by hand")], source)
     if span is None or not isinstance(error, (RuntimeError, IndexError, ValueError, StepError)):
         where = f" (compiling {span})" if span else ""
         return InternalError(f"generated code failed{where}: {error!r}; this is a bug in dslppl, please report it")

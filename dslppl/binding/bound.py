@@ -70,6 +70,9 @@ class BoundModel:
     """Per variable whose array starts above 0 (defined over ``plate t in LO..HI``):
     the first index of each dimension, so ``mu`` element 0 is named ``mu[LO]``."""
     text: str = ""                                # the model's source text (for fingerprints)
+    discrete: tuple[str, ...] = ()                # discrete latents, summed out of ``potential``
+    draw_discrete: Callable | None = field(default=None, repr=False)
+    runtime: object = field(default=None, repr=False)  # the generated code's `_rt` (exact queries use it)
 
     def fingerprint(self) -> dict[str, str]:
         """What a checkpoint must agree on beyond the fit's settings: digests of the
@@ -82,6 +85,15 @@ class BoundModel:
         return {"model_text": hashlib.sha256(self.text.encode()).hexdigest(), "data": data.hexdigest(),
                 "dtype": str(self.dtype).removeprefix("torch."),
                 "subsample": ",".join(f"{k}={v}" for k, v in sorted(self.subsample.items()))}
+
+    def sample_discrete(self, values: Mapping[str, torch.Tensor], generator: torch.Generator | None = None,
+                        maximize: bool = False) -> dict[str, torch.Tensor]:
+        """Every discrete latent drawn from its exact conditional given the continuous
+        ``values`` (constrained, by name; ``param`` values too); with ``maximize``, the most
+        probable assignment (Viterbi for chains). Empty for a model without discrete latents."""
+        if not self.discrete:
+            return {}
+        return self.draw_discrete(values, generator, maximize)
 
     @property
     def dim(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 from ..check.indices import known_names
+from ..check.discrete import enumerated
 from ..check.loops import loop_groups
 from ..check.model import CheckedModel, Kind
 from ..check.supports import bounded_flat
@@ -19,6 +20,7 @@ from ..syntax import ast
 def subsample_problems(checked: CheckedModel, subsample: Mapping[str, int]) -> list[Diagnostic]:
     """A subsampled plate must exist, hold no latent variable, and be read by nothing outside it."""
     errors = []
+    summed = _reading_discrete(checked) if subsample else set()
     for plate in subsample:
         if plate not in checked.plates:
             errors.append(Diagnostic("E0408", f"the model has no plate '{plate}' to subsample",
@@ -35,7 +37,26 @@ def subsample_problems(checked: CheckedModel, subsample: Mapping[str, int]) -> l
                 errors.append(Diagnostic(
                     "E0405", f"plate '{plate}' cannot be subsampled: '{variable.name}' is a latent inside "
                     "it; subsampling needs plates without latent variables for now", variable.span))
+            elif plate in variable.plates and variable.name in summed:
+                errors.append(Diagnostic(
+                    "E0405", f"plate '{plate}' cannot be subsampled: '{variable.name}' reads a discrete latent "
+                    "that is summed out, and a sum over a minibatch is no estimate of the whole", variable.span,
+                    hint="fit on the full data, or sum the variable out by hand with logsumexp"))
     return errors
+
+
+def _reading_discrete(checked: CheckedModel) -> set[str]:
+    """Variables whose definition reads a summed-out discrete latent, directly or through
+    deterministic nodes."""
+    found = set(enumerated(checked.variables))
+    reading = set()
+    grew = True
+    while grew:
+        through = found | {n for n in reading if checked.variables[n].kind is Kind.DETERMINISTIC}
+        new = {v.name for v in checked.variables.values() if v.parents & through} - reading
+        reading |= new
+        grew = bool(new)
+    return reading
 
 
 def simulation_problems(checked: CheckedModel, missing: Iterable[str]) -> list[Diagnostic]:

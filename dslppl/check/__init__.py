@@ -25,6 +25,7 @@ from .calls import check_calls
 from .collect import collect
 from .constants import check_constants
 from .limits import check_limits
+from .discrete import check_discrete, enumerated
 from .guide import check_guide
 from .indices import check_indices, known_names
 from .loops import check_loops
@@ -69,9 +70,10 @@ def _check_block(body, sink: DiagnosticSink, source: Source | None, *, guide: bo
     ranks = check_ranks(variables, sink, outer.ranks if outer else None)
     check_plate_reads(variables, sink)
     check_supports(variables, sink)
+    check_discrete(variables, sink, outer_names)
     sink.raise_if_errors(source)
     check_loops(variables, sink)
-    check_indices(variables, sink, outer_names)
+    check_indices(variables, sink, [*outer_names, *enumerated(variables)])
     sink.raise_if_errors(source)
     return variables, plates, ranks
 

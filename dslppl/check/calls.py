@@ -168,7 +168,11 @@ def check_type(type_: ast.Type, sink: DiagnosticSink) -> None:
 
 def _check_kind_allows_type(variable: Variable, sink: DiagnosticSink) -> None:
     spec = TYPES.get(variable.base_type)
+    bounded = {b.name.id for b in variable.type.bounds} >= {"lower", "upper"} if variable.type else False
+    if variable.kind is Kind.LATENT and variable.base_type == "int" and bounded:
+        return  # a discrete latent over lower..upper, summed out (see `discrete`)
     if variable.kind in (Kind.LATENT, Kind.PARAM) and spec is not None and spec.data_only:
         sink.error("E0502", f"'{variable.name}' is a {variable.kind.value} and cannot have type "
                    f"'{variable.base_type}'", variable.type.span,
-                   hint="int and bool are for data; latents and params are continuous")
+                   hint="int and bool are for data, params are continuous; a discrete latent is "
+                        "int<lower=A, upper=B> or has a finite distribution (Bernoulli, Categorical, ...)")

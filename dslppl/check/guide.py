@@ -1,6 +1,7 @@
 """Pass 7: a guide block against its model.
 
-A guide samples every latent of the model and nothing else (E0701, E0702),
+A guide samples every continuous latent of the model and nothing else (E0701,
+E0702; discrete latents are summed out, not sampled),
 never an observed variable (E0703), and where both sides name a distribution,
 over the same support (E0504).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 from ..diagnostics import DiagnosticSink, Note
 from ..library import DISTRIBUTIONS, Support
 from ..syntax import ast
+from .discrete import is_enumerated
 from .model import CheckedModel, Kind, Variable
 
 _TYPE_SUPPORT = {"positive": Support.POSITIVE, "probability": Support.UNIT_INTERVAL,
@@ -26,10 +28,13 @@ def check_guide(model: CheckedModel, guide: CheckedModel, block: ast.GuideBlock,
         elif target.kind is Kind.OBSERVED:
             sink.error("E0703", f"the guide samples '{name}', which the model observes", variable.span,
                        notes=(Note("observed here", target.span),))
+        elif is_enumerated(target):
+            sink.error("E0702", f"the guide samples '{name}', a discrete latent that inference sums out",
+                       variable.span, hint="leave it out of the guide: its posterior is exact given the rest")
         elif target.kind is Kind.LATENT:
             _check_same_support(target, variable, sink)
     for latent in model.latents:
-        if latent.name not in sampled:
+        if latent.name not in sampled and not is_enumerated(latent):
             sink.error("E0701", f"the guide does not sample the latent '{latent.name}'", block.span,
                        notes=(Note(f"'{latent.name}' is defined here", latent.span),),
                        hint=f"add a statement '{latent.name} ~ ...' to the guide")

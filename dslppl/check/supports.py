@@ -1,6 +1,6 @@
 """Pass 6: declared types against the supports of the distributions they carry.
 
-A latent with a discrete distribution cannot be fitted yet (E0502).
+Discrete latents are checked in ``discrete`` (they are summed out).
 
 A count distribution cannot produce `real` data, a `simplex` cannot be drawn
 from a `Normal`, and so on (E0501). Narrower continuous types are fine: they
@@ -32,7 +32,6 @@ COMPATIBLE: dict[str, set[Support]] = {
 
 def check_supports(variables: dict[str, Variable], sink: DiagnosticSink) -> None:
     for variable in variables.values():
-        _check_discrete_latent(variable, sink)
         _warn_observed_bounds(variable, sink)
         if variable.kind not in (Kind.LATENT, Kind.OBSERVED) or variable.type is None:
             continue
@@ -46,14 +45,6 @@ def check_supports(variables: dict[str, Variable], sink: DiagnosticSink) -> None
             sink.error("E0501", f"{spec.name} is a distribution over {spec.support.value}, but "
                        f"'{variable.name}' is {role} as '{base}'", dist.func.span,
                        hint=_hint(base, spec.support))
-
-
-def _check_discrete_latent(variable: Variable, sink: DiagnosticSink) -> None:
-    spec = DISTRIBUTIONS.get(variable.dist.func.id) if variable.dist is not None else None
-    if variable.kind is Kind.LATENT and variable.type is None and spec is not None and spec.discrete:
-        sink.error("E0502", f"'{variable.name}' is a discrete latent variable, which inference cannot "
-                   "handle yet", variable.span, hint="sum it out with logsumexp (see the mixture example), "
-                   "or make it data")
 
 
 # The bounds each continuous support has already: declaring them on observed data narrows nothing.

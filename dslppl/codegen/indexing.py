@@ -11,6 +11,7 @@ Three cases, tried in order:
 """
 from __future__ import annotations
 
+from ..check.discrete import chain_read
 from ..syntax import ast
 from .symbols import Context, Val
 
@@ -20,6 +21,10 @@ class Indexing:
 
     def _indexing(self, node: ast.Index, ctx: Context, index: bool) -> Val:
         base = node.base
+        if isinstance(base, ast.Name) and ctx.enum(base.id) is not None:  # z[n] in z's plate
+            return self._name(base, base.id, ctx, index)
+        if isinstance(base, ast.Name) and any(key.startswith(base.id + "@") for key, _ in ctx.enums):
+            return self._chain_read(node, ctx, index)
         if isinstance(base, ast.Name) and base.id in self.symbols.symbols and self.symbols.get(base.id).sequence:
             return self._element(node, self.symbols.get(base.id), ctx)
         if isinstance(base, ast.Name) and ctx.axis(base.id) is None and not index:
@@ -37,7 +42,7 @@ class Indexing:
         leading = node.indices[: len(symbol.axes)]
         if not all(isinstance(i, ast.Name) and i.id == a for i, a in zip(leading, symbol.axes)):
             return None
-        positions = [ctx.position(a) for a in symbol.axes]
+        positions = [ctx.position(a) for a in symbol.axes + symbol.enums]
         if None in positions or positions != sorted(positions):
             return None
         if any(ctx.axes[p].key != self.symbols.axis_key(symbol, a) for p, a in zip(positions, symbol.axes)):
@@ -51,7 +56,20 @@ class Indexing:
             parts.append(self._slice(item, ctx) if val is None else val.code)
         code = symbol.py if all(p == ":" for p in parts) else f"{symbol.py}[{', '.join(parts)}]"
         rank = self.symbols.ranks.of(node)
-        return Val(code, frozenset(symbol.axes), rank, symbol.data_only)
+        return Val(code, frozenset(symbol.axes + symbol.enums), rank, symbol.data_only)
+
+    def _chain_read(self, node: ast.Index, ctx: Context, index: bool) -> Val:
+        """``z[t - 1]`` of a chain: the enum axis of that step."""
+        read = chain_read(node, {a.name for a in ctx.axes})
+        key = f"{read.name}@{read.offset}" if read.index else f"{read.name}@={read.offset.value}"
+        axis = ctx.enum(key)
+        return Val(self.symbols.axis_index(axis, ctx, as_float=not index), frozenset({axis.name}), 0)
+
+    def _enum_read(self, symbol, ctx: Context, rank: int) -> Val:
+        """A deterministic node over enum axes (and no plates), read whole: its axes placed in ``ctx``."""
+        positions = [ctx.position(a) for a in symbol.enums]
+        parts = [":" if i in positions else "None" for i in range(len(ctx.axes))]
+        return Val(f"{symbol.py}[{', '.join(parts)}]", frozenset(symbol.enums), rank, symbol.data_only)
 
     def _element(self, node: ast.Index, symbol, ctx: Context) -> Val:
         """An element of an array being built by an unrolled loop: a Python list."""

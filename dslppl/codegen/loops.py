@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..check.model import Kind, Piece, Variable
 from ..check.steps import step_offset
 from ..diagnostics import InternalError
+from ..library import DISTRIBUTIONS
 from ..syntax import ast
 from ..syntax.pretty import pretty_expr
 from .sites import is_truncated
@@ -47,6 +48,10 @@ class LoopWriter:
         for variable in ordered:  # observed values first: any step may read them
             if variable.kind is Kind.OBSERVED and variable not in drawn:
                 self.writer.observed_data(variable)
+        enumeration = self.writer.enumeration
+        if drawn and enumeration is not None and drawn[0].name in enumeration.found:
+            self._enumerated_chain(drawn[0], ordered, built)
+            return
         score: list[str] = []
         if drawn:
             score = self._chain(drawn[0], [v for v in ordered if v in built or v in drawn])
@@ -58,6 +63,23 @@ class LoopWriter:
             if variable not in built and variable not in drawn:
                 self._vectorized(variable)
 
+    def _enumerated_chain(self, chain: Variable, ordered: list[Variable], built: list[Variable]) -> None:
+        """A discrete latent chain: its statements (and those of its loop reading it) become
+        factors of the forward algorithm; the rest of the loop is written as usual."""
+        writer = self.writer
+        loop = self._single_loop([chain])
+        writer.enumeration.add_chain(chain, writer.emit, self._array_size(chain, loop))
+        if built:
+            self._unrolled(built)
+        for variable in ordered:
+            if variable in built:
+                continue
+            if writer.enumeration.chain_of(variable):
+                for piece in variable.pieces:
+                    writer.chain_piece(variable, piece)
+            else:
+                self._vectorized(variable)
+
     @staticmethod
     def _unsupported(variable: Variable, message: str) -> None:
         raise InternalError(f"{message}: '{variable.name}' (check and binding accepted it)")
@@ -66,6 +88,11 @@ class LoopWriter:
     def _vectorized(self, variable: Variable) -> None:
         """Each piece of an observed array or factor, as if its loop were a plate."""
         writer = self.writer
+        enumeration = writer.enumeration
+        if enumeration is not None and enumeration.scope.get(variable.name):  # reads a summed-out latent
+            for piece in variable.pieces:
+                writer.enumerated_statement(variable, piece)
+            return
         for piece in variable.pieces:
             label = variable.name if len(variable.pieces) == 1 else _piece_label(piece)
             if variable.kind is Kind.OBSERVED:
@@ -84,8 +111,9 @@ class LoopWriter:
         loop = self._single_loop(members)
         py = symbols.names[variable.name]
         draw, score = symbols.fresh("g"), symbols.fresh("g")
-        support = writer.support(variable)
-        bounds = writer.bounds(support, Context())
+        discrete = DISTRIBUTIONS[variable.dist.func.id].discrete  # drawn for prior simulation only
+        support = None if discrete else writer.support(variable)
+        bounds = None if discrete else writer.bounds(support, Context())
         # drawing: an unrolled loop over Python lists of elements
         lists = self._start_lists(members)
         step_of = {v.name: (lambda piece, ctx, v=v: self._draw_step(v, piece, ctx, support, bounds))
@@ -108,9 +136,11 @@ class LoopWriter:
         for line in lines:
             writer.out.model.add(1, line)
         size = self._array_size(variable, loop)
-        site = f"_rt.Chain({draw}, {score}, {writer.constraint(support, bounds)}, _rt.shape({size}), {variable.rank})"
+        element = "_rt.constraints.nonnegative_integer" if discrete else writer.constraint(support, bounds)
+        site = f"_rt.Chain({draw}, {score}, {element}, _rt.shape({size}), {variable.rank})"
         writer.out.model.add(1, f"{py} = sample({variable.name!r}, {site})")
-        writer.read_latent(variable, support, bounds, Context())
+        if not discrete:
+            writer.read_latent(variable, support, bounds, Context())
         return temporaries + [f"_lp = _lp + {' + '.join(terms)}"]
 
     def _start_lists(self, members: list[Variable]) -> dict[str, str]:

@@ -22,6 +22,7 @@ from ..check.ranks import Ranks
 from ..gcpause import collector_paused
 from ..source import Source
 from ..lower import Lowered, Unit
+from .enumerate import Enumeration
 from .mangle import mangle
 from .program import ProgramWriter
 from .symbols import Symbols
@@ -48,22 +49,30 @@ class Generated:
     names: dict[str, str]             # user name -> Python local (the mangling table)
     dynamic: tuple[str, ...] = ()     # latents whose bounds read other latents
     spans: tuple = ()                 # per source line: the model statement it comes from
+    discrete: tuple[str, ...] = ()    # discrete latents summed out (not in the flat vector)
 
 
 def generate(checked: CheckedModel, lowered: Lowered, *, simulated: frozenset[str] = frozenset(),
-             subsampled: frozenset[str] = frozenset(), source: Source | None = None) -> Generated:
-    """Python source for ``checked``, written in ``lowered``'s order (see the module docstring)."""
+             subsampled: frozenset[str] = frozenset(), source: Source | None = None, draw: bool = False,
+             summed: frozenset[str] = frozenset()) -> Generated:
+    """Python source for ``checked``, written in ``lowered``'s order (see the module docstring).
+    Discrete latents are summed out (see `enumerate`), or with ``draw`` drawn as sample sites;
+    ``summed`` names observed discrete variables left out of the data, summed out too."""
     with collector_paused():
-        return _generate(checked, lowered, simulated, subsampled, source)
+        return _generate(checked, lowered, simulated, subsampled, source, draw, summed)
 
 
 def _generate(checked: CheckedModel, lowered: Lowered, simulated: frozenset[str], subsampled: frozenset[str],
-              source: Source | None) -> Generated:
+              source: Source | None, draw: bool, summed: frozenset[str]) -> Generated:
     names = mangle(checked.variables)
     ranks = checked.ranks or Ranks(checked.variables)
     symbols = Symbols(checked, ranks, names, source)
-    writer = ProgramWriter(checked, symbols, simulated, subsampled)
+    order = [v.name for unit in lowered.units for v in unit.variables]
+    enumeration = Enumeration(checked, order, summed) if not draw else None
+    writer = ProgramWriter(checked, symbols, simulated, subsampled, enumeration or None)
     _write_units(writer, lowered.units)
+    if writer.out.enumerated:
+        _finish_enumeration(writer)
     guide = None
     if checked.guide is not None:
         guide = _guide_writer(checked, symbols, ranks, source, subsampled)
@@ -80,6 +89,27 @@ def _write_units(writer: ProgramWriter, units: tuple[Unit, ...]) -> None:
             writer.loops.write(unit)
         else:
             writer.write(unit.variables[0])
+
+
+def _finish_enumeration(writer: ProgramWriter) -> None:
+    """The plan of the sum, and the sum itself: one factor site in model(), a term of potential."""
+    out = writer.out
+    enumeration = writer.enumeration
+    plan = writer.symbols.hoist(enumeration.plan_code(), "P")
+    for lines in (out.model, out.potential):
+        for chain in enumeration.chains.values():
+            lines.lines.insert(0, f"    {chain.factors} = []")
+            lines.spans.insert(0, None)
+        lines.lines.insert(0, "    _ef = []")
+        lines.spans.insert(0, None)
+    writer.locate(None)
+    writer.enter(writer.context(()))
+    for chain in enumeration.chains.values():
+        line = f"_ef.append((_rt.chain_sum({chain.factors}, {chain.size}, {chain.length}, {chain.low}, {chain.name!r}), ()))"
+        out.model.add(1, line)
+        out.potential.add(1, line)
+    out.model.add(1, f"factor('_enumerated', _rt.eliminate(_ef, {plan}))")
+    out.potential.add(1, f"_lp = _lp + _rt.eliminate(_ef, {plan})")
 
 
 def _guide_writer(checked: CheckedModel, model: Symbols, ranks: Ranks, source: Source | None,
@@ -129,7 +159,8 @@ def _assemble(checked: CheckedModel, writer: ProgramWriter, names: dict[str, str
     rows.append((f"    return model, potential, constrain, _layout, {'guide' if guide else 'None'}", None))
     return Generated("\n".join(r[0] for r in rows) + "\n", tuple(out.latents), tuple(out.observed),
                      tuple(out.deterministic), tuple(out.params), tuple(out.simulated),
-                     names, tuple(out.dynamic), tuple(r[1] for r in rows))
+                     names, tuple(out.dynamic), tuple(r[1] for r in rows),
+                     tuple(writer.enumeration.found) if writer.enumeration is not None else ())
 
 
 def _comment(span, lines: list[str]) -> str:

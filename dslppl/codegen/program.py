@@ -19,6 +19,7 @@ from ..check.model import CheckedModel, Frame, Kind, Piece, Variable
 from ..diagnostics import InternalError
 from ..library import DISTRIBUTIONS
 from ..syntax import ast
+from .enumerate import Enumeration
 from .loops import LoopWriter
 from .sites import Support, UnsupportedLatent, constraint_code, is_truncated, support_of, transform_lines
 from .symbols import Axis, Context, Symbol, Symbols
@@ -51,6 +52,7 @@ class Output:
     batches: list[str] = field(default_factory=list)      # minibatch draws at the top of potential
     dynamic: list[str] = field(default_factory=list)      # latents whose bounds read other latents
     scalars: set[str] = field(default_factory=set)        # latents that are one number
+    enumerated: bool = False                               # factors over summed-out latents (`_ef`)
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,9 @@ class ProgramWriter:
     """Writes the statements of one checked model (see the module docstring)."""
 
     def __init__(self, checked: CheckedModel, symbols: Symbols, simulated: frozenset[str],
-                 subsampled: frozenset[str]):
+                 subsampled: frozenset[str], enumeration: Enumeration | None = None):
         self.checked = checked
+        self.enumeration = enumeration  # None: discrete latents are drawn (prior simulation)
         self.symbols = symbols
         self.simulated = simulated
         self.subsampled = subsampled
@@ -128,9 +131,14 @@ class ProgramWriter:
         data_only = known or (kind is Kind.DETERMINISTIC and not variable.sequential and all(
             self.symbols.get(p).data_only for p in variable.parents if p in self.symbols.symbols))
         full_rank = self.symbols.ranks.full(variable.name)
+        enums = ()
+        if self.enumeration is not None and variable.name in self.enumeration.found:
+            plates, axes, offsets, data_only = (), (), (), True  # read through its enum axis
+        elif self.enumeration is not None and kind is Kind.DETERMINISTIC:
+            enums = tuple(f"#{n}" for n in self.enumeration.scope.get(variable.name, ()))
         self.symbols.symbols[variable.name] = Symbol(
             variable.name, py, kind, tuple(f.index for f in plates), tuple(a.key for a in axes),
-            full_rank, data_only, offsets)
+            full_rank, data_only, offsets, enums=enums)
 
     # --- plates in model() ----------------------------------------------------------
     def enter(self, ctx: Context) -> int:
@@ -176,6 +184,15 @@ class ProgramWriter:
             lines.current_span = span
 
     def write(self, variable: Variable) -> None:
+        if self.enumeration is not None and self.enumeration.chain_of(variable):
+            if variable.kind is Kind.OBSERVED:
+                self.observed_data(variable)
+            for piece in variable.pieces:
+                self.chain_piece(variable, piece)
+            return
+        if self.enumeration is not None and self.enumeration.scope.get(variable.name):
+            self.enumerated_statement(variable)
+            return
         handler = {
             Kind.DATA: self._data,
             Kind.LATENT: self._latent,
@@ -229,6 +246,15 @@ class ProgramWriter:
         py = self.symbols.names[variable.name]
         flat = isinstance(piece.stmt, ast.Declare)
         dist = None if flat else self.distribution(variable, piece, ctx)
+        if variable.dist is not None and DISTRIBUTIONS[variable.dist.func.id].discrete:  # drawn, not fitted
+            site = self._site(variable, dist, ctx)
+            if variable.kind is Kind.LATENT and variable.type is not None:  # int<lower=A, upper=B>: truncated
+                bounds = [self.emit.hoisted(self.emit.value(b.value, ctx), ctx, tensor=True).code
+                          for b in sorted(variable.type.bounds, key=lambda b: b.name.id)]
+                site = f"_rt.Truncated({site}, _rt.constraints.integer_interval({bounds[0]}, {bounds[1]}))"
+            depth = self.enter(ctx)
+            self.out.model.add(depth, f"{py} = sample({variable.name!r}, {site})")
+            return
         support = self.support(variable)
         bounds = self.bounds(support, ctx)
         depth = self.enter(ctx)
@@ -280,7 +306,7 @@ class ProgramWriter:
         """Code for the declared shape of one element (a tuple), or None to take it from the arguments."""
         type_ = variable.type
         if type_ is None:
-            return "None"
+            return "()" if variable.kind is Kind.LATENT and variable.rank == 0 else "None"
         shape = type_.shape[variable.dims:] if variable.kind in (Kind.DATA, Kind.OBSERVED) else type_.shape
         codes = [self.emit.index(s, Context()).code for s in shape]
         return self.symbols.hoist(f"_rt.shape({', '.join(codes)})", "z") if codes else "()"
@@ -359,6 +385,111 @@ class ProgramWriter:
         term = total if not ctx.axes else f"({total}).sum()"  # one number already, outside plates
         scale = self.scale(ctx)
         self.out.potential.add(1, f"_lp = _lp + {term}" + (f" * {scale}" if scale else ""))
+
+    # --- statements over summed-out discrete latents (see `enumerate`) ----------------------
+    def enumerated_statement(self, variable: Variable, piece: Piece | None = None) -> None:
+        """A statement over summed-out latents (``piece``: one piece of a loop's observed array)."""
+        enumeration = self.enumeration
+        piece = piece or variable.piece
+        if variable.name in enumeration.found:
+            enumeration.add(variable, self.emit, self.axis)
+        base = self.context(piece.frames)
+        ctx = enumeration.context(base, enumeration.scope[variable.name])
+        if variable.kind is Kind.DETERMINISTIC:
+            self._enum_deterministic(variable, ctx)
+            return
+        if variable.kind is Kind.FACTOR:
+            val = self.emit.value(piece.stmt.value, ctx)
+            self._enum_factor(val.code, val.rank, val.data_only, ctx)
+            return
+        if variable.dist is None:  # a flat int<lower=A, upper=B>: every value weighs 1
+            self._enum_factor("_rt.zero", 0, True, ctx)
+            return
+        dist = self.distribution(variable, piece, ctx)
+        if variable.name in enumeration.found:
+            value = self.emit.value(ast.Name(variable.name, span=variable.span), ctx)
+        elif variable.kind is Kind.OBSERVED:
+            if not variable.sequential:  # a loop's observed array is bound with its loop
+                self.observed_data(variable)
+            value = self.emit.value(target_read(piece), ctx)
+        else:
+            value = self._enum_continuous(variable, base, ctx)
+        code = dist.code
+        if variable.kind is Kind.LATENT and variable.name not in enumeration.found and is_truncated(variable):
+            support = self.support(variable)
+            code = f"_rt.Truncated({code}, {self.constraint(support, self.bounds(support, base))})"
+        own = variable.rank - DISTRIBUTIONS[piece.stmt.dist.func.id].event_rank
+        term = f"_rt.enum_log_prob({code}, {self._value_for(value, dist, ctx)})"
+        self._enum_factor(term, own, dist.data_only and value.data_only, ctx)
+
+    def _value_for(self, value: Val, dist: Val, ctx: Context) -> str:
+        """A value laid out for its distribution's log_prob (own dimensions after the axes)."""
+        return self.emit.pad(value, dist.rank, ctx) if value.plated else value.code
+
+    def _enum_continuous(self, variable: Variable, base: Context, ctx: Context) -> Val:
+        """A continuous latent whose prior reads a summed-out variable: a flat site in model()
+        (its density is part of the enumerated factor), read off the flat vector as usual."""
+        py = self.symbols.names[variable.name]
+        support = self.support(variable)
+        bounds = self.bounds(support, base)
+        depth = self.enter(base)
+        self.out.model.add(depth, f"{py} = sample({variable.name!r}, {self._site(variable, None, base, support, bounds)})")
+        self.read_latent(variable, support, bounds, base)
+        if not base.axes:
+            return Val(py, frozenset(), variable.rank, data_only=False)
+        parts = [":" if i < len(base.axes) else "None" for i in range(len(ctx.axes))]
+        return Val(f"{py}[{', '.join(parts)}]", frozenset(a.name for a in base.axes), variable.rank, data_only=False)
+
+    def chain_piece(self, variable: Variable, piece: Piece) -> None:
+        """A statement reading a chain at one or two neighbouring steps: a factor over (time,
+        previous, current) given to the chain's forward algorithm (see `chains`)."""
+        chain = self.enumeration.chains[self.enumeration.chain_of(variable)]
+        base = self.context(piece.frames)
+        ctx, time, start, cur, prev = self.enumeration.chain_context(chain, piece, base)
+        if variable.kind is Kind.FACTOR:
+            val = self.emit.value(piece.stmt.value, ctx)
+            term, own, constant = val.code, val.rank, val.data_only
+        else:
+            dist = self.distribution(variable, piece, ctx)
+            value = self.emit.value(target_read(piece), ctx)
+            term = f"_rt.enum_log_prob({dist.code}, {self._value_for(value, dist, ctx)})"
+            own = variable.rank - DISTRIBUTIONS[piece.stmt.dist.func.id].event_rank
+            constant = dist.data_only and value.data_only
+        table = self._enum_table(term, own, constant, ctx)
+        dims = tuple(a.key for a in ctx.axes)
+        self._write_enumerated(f"_rt.chain_factor({chain.factors}, {table}, {dims!r}, {time!r}, {start}, {cur!r}, "
+                               f"{prev!r})")
+
+    def _enum_deterministic(self, variable: Variable, ctx: Context) -> None:
+        py = self.symbols.names[variable.name]
+        val = self.emit.tensor(self.emit.value(variable.value, ctx))
+        code = f"_rt.fill({val.code}, {self.sizes(ctx)}, {len(ctx.axes) if val.plated else 0})"
+        if self.symbols.get(variable.name).data_only:
+            self.symbols.add_prelude(f"{py} = {code}")
+            return
+        self.enter(Context())
+        self.out.model.add(1, f"{py} = {code}")
+        self.out.potential.add(1, f"{py} = {code}")
+
+    def _enum_factor(self, term: str, own: int, constant: bool, ctx: Context) -> None:
+        table = self._enum_table(term, own, constant, ctx)
+        self._write_enumerated(f"_ef.append(({table}, {tuple(a.key for a in ctx.axes)!r}))")
+
+    def _enum_table(self, term: str, own: int, constant: bool, ctx: Context) -> str:
+        """A log-density term as a full table over the context's plates and enum axes (its own
+        dimensions summed; computed once when it reads data alone)."""
+        if own:
+            term = f"{term}.sum({tuple(range(-own, 0))})"
+        if constant:
+            term = self.symbols.hoist(term)
+        return f"_rt.fill({term}, {self.sizes(ctx)}, {len(ctx.axes)})"
+
+    def _write_enumerated(self, line: str) -> None:
+        """A line of factor bookkeeping, outside every plate, in model() and potential."""
+        self.enter(Context())
+        self.out.model.add(1, line)
+        self.out.potential.add(1, line)
+        self.out.enumerated = True
 
     def _param(self, variable: Variable) -> None:
         stmt: ast.ParamDecl = variable.piece.stmt

@@ -20,6 +20,8 @@ from torch.distributions.transforms import (AffineTransform, ComposeTransform, E
 from .. import runtime
 from ..distributions import ImproperUniform, Truncated, ordered_vector
 from ..library import DISTRIBUTIONS, FUNCTIONS
+from .chains import chain_factor, draw_path, log_marginal
+from .elimination import Plan, Trail, contract, draw
 
 
 class Chain(Distribution):
@@ -94,10 +96,65 @@ class Runtime:
     functions = FUNCTIONS
     distributions = DISTRIBUTIONS
 
+    Plan = Plan
+
     def __init__(self, dtype: torch.dtype = torch.float64, subsample: dict[str, int] | None = None):
         self.dtype = dtype
         self.subsample = dict(subsample or {})
         self.zero = torch.zeros((), dtype=dtype)
+        self.contraction: Callable | None = None  # replaces `contract` (drawing, queries)
+        self.chain_sum_hook: Callable | None = None  # replaces `log_marginal` (drawing)
+
+    chain_factor = staticmethod(chain_factor)
+
+    def chain_sum(self, factors: list, size: int, length: int, low: int, name: str) -> torch.Tensor:
+        """The exact log-sum over every path of a chain (the forward algorithm)."""
+        if self.chain_sum_hook is not None:
+            self.chain_sum_hook(factors, int(size), int(length), int(low), name)
+        return log_marginal(factors, int(size), int(length)).to(self.dtype)
+
+    def draw_discrete(self, run: Callable[[], None], generator: torch.Generator | None = None,
+                      maximize: bool = False) -> dict[str, torch.Tensor]:
+        """Run a program (``model()`` at given continuous values) and draw every summed-out
+        variable from its exact conditional (with ``maximize``: the most probable assignment)."""
+        trail, plans, chains = Trail(), [], {}
+
+        def contraction(factors, plan):
+            plans.append(plan)
+            return contract(factors, plan, trail=trail, maximize=maximize).to(self.dtype)
+
+        def record_chain(factors, size, length, low, name):
+            chains[name] = (factors, size, length, low)
+
+        self.contraction, self.chain_sum_hook = contraction, record_chain
+        try:
+            with torch.no_grad():
+                run()
+        finally:
+            self.contraction = self.chain_sum_hook = None
+        values = draw(trail, plans[-1], generator, maximize) if plans else {}
+        for name, (factors, size, length, low) in chains.items():
+            values[name] = draw_path(factors, size, length, generator, maximize) + low
+        return {name: value.to(self.dtype) for name, value in values.items()}
+
+    # --- summed-out discrete latents -------------------------------------------------
+    def eliminate(self, factors: list, plan: Plan) -> torch.Tensor:
+        """The exact log-sum over the enumerated variables of ``factors``."""
+        if self.contraction is not None:
+            return self.contraction(factors, plan)
+        return contract(factors, plan).to(self.dtype)
+
+    @staticmethod
+    def enum_log_prob(dist: Distribution, value: torch.Tensor) -> torch.Tensor:
+        """log p(value), -inf outside the support (a Binomial count above its total)."""
+        support = dist.support
+        if not support.is_discrete or isinstance(dist, torch.distributions.Categorical):
+            return dist.log_prob(value)
+        inside = support.check(value)
+        if bool(inside.all()):
+            return dist.log_prob(value)
+        safe = torch.where(inside, value, torch.zeros_like(value))
+        return torch.where(inside, dist.log_prob(safe), torch.full_like(safe, -torch.inf))
 
     # --- values -----------------------------------------------------------------------
     def tensor(self, value) -> torch.Tensor:

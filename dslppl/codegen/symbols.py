@@ -40,6 +40,12 @@ class Context:
 
     axes: tuple[Axis, ...] = ()
     scalars: tuple[tuple[str, str], ...] = ()  # unrolled loop indices: (name, Python int variable)
+    enums: tuple[tuple[str, str], ...] = ()    # summed-out discrete latents: (name, its axis's name)
+
+    def enum(self, name: str) -> Axis | None:
+        """The enum axis standing for discrete latent ``name`` here (see `enumerate`)."""
+        axis = dict(self.enums).get(name)
+        return self.axis(axis) if axis is not None else None
 
     def scalar(self, name: str) -> str | None:
         return dict(self.scalars).get(name)
@@ -57,7 +63,7 @@ class Context:
         return None
 
     def extend(self, axis: Axis) -> "Context":
-        return Context(self.axes + (axis,), self.scalars)
+        return Context(self.axes + (axis,), self.scalars, self.enums)
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ class Symbol:
     data_only: bool = False            # known when data is bound
     offsets: tuple[str | None, ...] = ()  # code of each leading dimension's first index
     sequence: str | None = None        # while its loop is unrolled: the Python list of its elements
+    enums: tuple[str, ...] = ()        # enum axes after its plate dimensions (a deterministic over them)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from ..check.model import Kind
 from ..diagnostics import InternalError
 from ..library import DISTRIBUTIONS, FUNCTIONS, Kind as FnKind
 from ..syntax import ast
@@ -122,6 +123,9 @@ class Emitter(Indexing):
 
     # --- names ----------------------------------------------------------------------
     def _name(self, node: ast.Name, name: str, ctx: Context, index: bool) -> Val:
+        enum = ctx.enum(name)
+        if enum is not None:  # a summed-out discrete latent: all its values along its axis
+            return Val(self.symbols.axis_index(enum, ctx, as_float=not index), frozenset({enum.name}), 0)
         scalar = ctx.scalar(name)
         if scalar is not None:
             return Val(scalar, frozenset(), 0, data_only=False, literal=True)
@@ -130,11 +134,20 @@ class Emitter(Indexing):
             code = self.symbols.axis_index(axis, ctx, as_float=not index)
             return Val(code, frozenset({name}), 0, data_only=not axis.per_call)
         symbol = self.symbols.get(name)
+        if symbol.enums:
+            return self._enum_read(symbol, ctx, self.symbols.ranks.full(name))
         if index:
+            if not symbol.data_only and self._drawn_discrete(name):  # prior simulation: its drawn value
+                return Val(f"_rt.long({symbol.py})", frozenset(), symbol.full_rank, False)
             if not symbol.data_only:
                 raise self._error(node, f"'{name}' is not integer data, so it cannot be an index")
             return Val(self.symbols.long(symbol), frozenset(), symbol.full_rank, True)
         return Val(symbol.py, frozenset(), symbol.full_rank, symbol.data_only)
+
+    def _drawn_discrete(self, name: str) -> bool:
+        variable = self.symbols.checked.variables.get(name)
+        return variable is not None and variable.kind is Kind.LATENT and variable.dist is not None \
+            and DISTRIBUTIONS[variable.dist.func.id].discrete
 
     # --- operators ------------------------------------------------------------------
     def _binary(self, node: ast.Binary, ctx: Context, index: bool) -> Val:

@@ -18,7 +18,7 @@ from ..binding.bound import BoundModel
 from ..runtime import Trace, replay, substitute, trace, uncondition
 from .rows import over_rows
 
-__all__ = ["draws_from_u", "draws_from_guide", "predictive_draws"]
+__all__ = ["draws_from_u", "draws_from_guide", "predictive_draws", "with_discrete"]
 
 
 def _posterior_names(bound: BoundModel) -> frozenset[str]:
@@ -74,3 +74,14 @@ def predictive_draws(bound: BoundModel, latents: Mapping[str, torch.Tensor],
             model = uncondition(substitute(bound.model, data={**params, **values}))
             rows.append(_site_values(trace(model).get_trace(), frozenset(bound.observed)))
     return _stack(rows)
+
+
+def with_discrete(bound: BoundModel, draws: dict[str, torch.Tensor], params: Mapping[str, Any],
+                  n: int) -> dict[str, torch.Tensor]:
+    """``draws`` with every summed-out discrete latent drawn from its exact conditional given
+    each row's continuous values (`BoundModel.sample_discrete`)."""
+    if not bound.discrete:
+        return draws
+    names = [s.name for s in bound.latents]
+    rows = [bound.sample_discrete({**params, **{k: draws[k][i] for k in names}}) for i in range(n)]
+    return {**draws, **_stack(rows)}

@@ -21,7 +21,7 @@ import torch
 from ..binding.bound import BoundModel
 from . import diagnostics as diag
 from .checkpoint import save_atomic
-from .draws import draws_from_u, predictive_draws
+from .draws import draws_from_u, predictive_draws, with_discrete
 from .summary import Summary, coordinate_names
 from .threads import auto_threads, threads
 
@@ -72,6 +72,7 @@ class Posterior:
             bound = self._need_bound("draws")
             with threads(auto_threads(bound)):
                 flat = draws_from_u(bound, self.u.flatten(0, 1), {})
+                flat = with_discrete(bound, flat, {}, self.chains * self.num_draws)  # from their exact conditionals
             self._draws = {k: v.reshape(self.chains, self.num_draws, *v.shape[1:]) for k, v in flat.items()}
         return self._draws
 

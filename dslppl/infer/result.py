@@ -20,7 +20,7 @@ import torch
 
 from ..binding.bound import BoundModel
 from .checkpoint import save_atomic
-from .draws import draws_from_guide, draws_from_u, predictive_draws
+from .draws import draws_from_guide, draws_from_u, predictive_draws, with_discrete
 from .families import Family, family_from_state
 from .reliability import Reliability
 from .summary import Summary
@@ -85,13 +85,15 @@ class Fit:
 
     # --- draws -----------------------------------------------------------------
     def sample_posterior(self, n: int = 1000, seed: int | None = None) -> dict[str, torch.Tensor]:
-        """``n`` draws of every latent and deterministic site: name -> ``[n, ...]``."""
+        """``n`` draws of every latent and deterministic site: name -> ``[n, ...]``; discrete
+        latents (summed out of the fitted density) drawn from their exact conditional."""
         bound = self._need_bound("sample_posterior")
         with _seeded(seed), threads(auto_threads(bound)):
             if self.family is None:
-                return draws_from_guide(bound, bound.guide, self.param_values, n)
-            us = self.distribution().sample((n,))
-            return draws_from_u(bound, us, self.param_values)
+                draws = draws_from_guide(bound, bound.guide, self.param_values, n)
+            else:
+                draws = draws_from_u(bound, self.distribution().sample((n,)), self.param_values)
+            return with_discrete(bound, draws, self.param_values, n)
 
     def predictive(self, n: int = 1000, seed: int | None = None) -> dict[str, torch.Tensor]:
         """``n`` posterior predictive draws of the observed sites: name -> ``[n, ...]``."""

@@ -34,6 +34,7 @@ class Support(Enum):
     COUNT = "non-negative integers"
     BOUNDED_COUNT = "integers 0..n"
     CATEGORY = "category indices 0..K-1"
+    INTEGER_RANGE = "integers low..high"
     COUNT_VECTOR = "count vectors"
     SIMPLEX = "simplex"
     REAL_VECTOR = "real vectors"
@@ -45,7 +46,7 @@ class Support(Enum):
         return self in _DISCRETE
 
 
-_DISCRETE = {Support.BOOLEAN, Support.COUNT, Support.BOUNDED_COUNT, Support.CATEGORY,
+_DISCRETE = {Support.BOOLEAN, Support.COUNT, Support.BOUNDED_COUNT, Support.CATEGORY, Support.INTEGER_RANGE,
              Support.COUNT_VECTOR}
 
 
@@ -137,6 +138,8 @@ _BUILTIN = [
           positional=("loc", "covariance_matrix")),
     _spec("LKJCholesky", ("dim", "concentration"), Support.CORR_CHOLESKY, event_rank=2,
           optional=("concentration",), int_params=("dim",)),
+    _spec("DiscreteUniform", ("low", "high"), Support.INTEGER_RANGE,
+          cls="dslppl.distributions.discrete_uniform:DiscreteUniform"),
 ]
 BUILTIN_DISTRIBUTIONS: dict[str, DistributionSpec] = {spec.name: spec for spec in _BUILTIN}
 DISTRIBUTIONS: dict[str, DistributionSpec] = dict(BUILTIN_DISTRIBUTIONS)

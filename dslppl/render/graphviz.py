@@ -6,7 +6,8 @@ text (``.source``) is always available; `dslppl.render.save` turns it into
 
 What is drawn, following Pyro's ``render_model`` and PyMC's ``model_to_graphviz``:
 
-- latent variables: white ellipses; observed: grey filled ellipses; data and
+- latent variables: white ellipses (a double outline: a discrete latent that
+  inference sums out); observed: grey filled ellipses; data and
   covariates: boxes; deterministic nodes: dashed ellipses; params: plain text;
   factors: octagons (PyMC's Potential). Data used as a size (``J``) that feeds
   no model variable is left out: the plate labels show it.
@@ -57,6 +58,7 @@ import graphviz
 
 from ..check.model import Kind
 from ..graph.model_graph import ModelGraph
+from ..check.discrete import is_enumerated
 from ..graph.reads import reads_of
 from .labels import node_label, plate_label
 
@@ -71,6 +73,7 @@ STYLE: dict[Kind, dict[str, str]] = {
     Kind.PARAM: {"shape": "plain"},
     Kind.FACTOR: {"shape": "octagon"},
 }
+SUMMED = {"peripheries": "2"}  # a discrete latent summed out by inference: a double outline
 EARLIER = {"style": "dashed"}  # an edge reading an earlier step of a `for` loop
 
 
@@ -138,7 +141,8 @@ def _emit(dot, graph: ModelGraph, canvas: _Canvas, shown, paths, names, path: tu
     for name in shown:
         if paths[name] == path:
             variable = graph.variable(name)
-            dot.node(canvas.prefix + name, node_label(variable, canvas.distributions), **STYLE[variable.kind])
+            style = {**STYLE[variable.kind], **(SUMMED if is_enumerated(variable) else {})}
+            dot.node(canvas.prefix + name, node_label(variable, canvas.distributions), **style)
     deeper: list[tuple[str, ...]] = []
     for name in shown:
         p = paths[name]

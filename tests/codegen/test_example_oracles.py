@@ -106,11 +106,83 @@ def random_walk(d):
         pyro.sample("y", dist.Normal(x, obs_sd), obs=d["y"])
 
 
+def _summed(inner, *args) -> torch.Tensor:
+    """log p(observations | continuous values), the discrete sites of ``inner`` summed out by
+    Pyro's own enumeration (TraceEnum_ELBO with an empty guide is exact then)."""
+    elbo = pyro.infer.TraceEnum_ELBO(max_plate_nesting=1)
+    with poutine.block():
+        return _t(-elbo.loss(pyro.infer.config_enumerate(inner), lambda *a: None, *args))
+
+
+def mixture_labels(d):
+    mu = pyro.sample("mu", dist.ImproperUniform(dist.constraints.real_vector, (), (2,)))  # ordered: below
+    pyro.factor("mu_prior", dist.Normal(_t(0.), 5.).log_prob(mu).sum())
+    sigma = pyro.sample("sigma", dist.HalfNormal(_t(2.)).expand([2]).to_event(1))
+    w = pyro.sample("w", dist.Dirichlet(_t([2., 2.])))
+
+    def labels():
+        with pyro.plate("n", int(d["N"])):
+            z = pyro.sample("z", dist.Categorical(w))
+            pyro.sample("y", dist.Normal(mu[z], sigma[z]), obs=d["y"])
+    pyro.factor("marginal", _summed(labels))
+
+
+def change_point(d):
+    early = pyro.sample("early", dist.Exponential(_t(0.5)))
+    late = pyro.sample("late", dist.Exponential(_t(0.5)))
+    T = int(d["T"])
+
+    def switch():
+        s = pyro.sample("s", dist.Categorical(torch.ones(T, dtype=F64) / T))
+        with pyro.plate("t", T):
+            t = torch.arange(T)
+            pyro.sample("y", dist.Poisson(torch.where(t < s, early, late)), obs=d["y"])
+    pyro.factor("marginal", _summed(switch))
+
+
+def zero_inflated(d):
+    theta = pyro.sample("theta", dist.Beta(_t(1.), _t(1.)))
+    rate = pyro.sample("rate", dist.Gamma(_t(2.), _t(0.5)))
+
+    def indicators():
+        with pyro.plate("n", int(d["N"])):
+            zero = pyro.sample("zero", dist.Bernoulli(theta))
+            pyro.sample("y", dist.Poisson(torch.where(zero == 1, _t(1e-10), rate)), obs=d["y"])
+    pyro.factor("marginal", _summed(indicators))
+
+
+def hmm(d):
+    K, T = int(d["K"]), int(d["T"])
+    start = pyro.sample("start", dist.Dirichlet(torch.ones(K, dtype=F64)))
+    P = pyro.sample("P", dist.Dirichlet(torch.ones(K, K, dtype=F64)).to_event(1))
+    mu = pyro.sample("mu", dist.ImproperUniform(dist.constraints.real_vector, (), (K,)))  # ordered: below
+    pyro.factor("mu_prior", dist.Normal(_t(0.), 5.).log_prob(mu).sum())
+    sigma = pyro.sample("sigma", dist.HalfNormal(_t(2.)))
+
+    def chain():
+        z = pyro.sample("z_0", dist.Categorical(start))
+        pyro.sample("y_0", dist.Normal(mu[z], sigma), obs=d["y"][0])
+        for t in pyro.markov(range(1, T)):
+            z = pyro.sample(f"z_{t}", dist.Categorical(P[z]))
+            pyro.sample(f"y_{t}", dist.Normal(mu[z], sigma), obs=d["y"][t])
+    pyro.factor("marginal", _summed(chain))
+
+
+def sprinkler(d):
+    def network():
+        rain = pyro.sample("rain", dist.Bernoulli(_t(0.2)))
+        sprinkler = pyro.sample("sprinkler", dist.Bernoulli(torch.where(rain == 1, 0.01, 0.4).to(F64)))
+        wet = torch.where(sprinkler == 1, torch.where(rain == 1, 0.99, 0.9), torch.where(rain == 1, 0.8, 0.0))
+        pyro.sample("wet", dist.Bernoulli(wet.to(F64)), obs=d["wet"])
+    pyro.factor("marginal", _summed(network))
+
+
 ORACLES = {
     "ar_k": ar_k, "coin": coin, "eight_schools": eight_schools, "eight_schools_guide": eight_schools,
     "gp_regression": gp_regression, "linear_regression": linear_regression,
     "logistic_regression": logistic_regression, "mixture": mixture, "prior_predictive": prior_predictive,
-    "radon": radon, "random_walk": random_walk,
+    "radon": radon, "random_walk": random_walk, "mixture_labels": mixture_labels, "change_point": change_point,
+    "zero_inflated": zero_inflated, "hmm": hmm, "sprinkler": sprinkler,
 }
 PRIOR_PREDICTIVE_Y = {"y": [1, 0, 3, 2, 5, 1, 2, 2, 4, 0, 1, 3, 2, 6, 1, 0, 2, 3, 1, 2]}
 

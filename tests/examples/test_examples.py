@@ -26,6 +26,7 @@ import pytest
 import dslppl
 from dslppl.binding.data import evaluate
 from dslppl.check import Kind
+from dslppl.check.discrete import FINITE
 from dslppl.cli import main
 from dslppl.infer.summary import coordinate_names
 
@@ -52,7 +53,13 @@ def missing_observed(path: Path) -> list[str]:
     return [v.name for v in model_of(path).checked.of_kind(Kind.OBSERVED) if v.name not in data]
 
 
-FITTED = [p for p in EXAMPLES if not missing_observed(p)]
+def all_discrete(path: Path) -> bool:
+    """Every latent is a discrete one (queried exactly, not fitted)."""
+    return all(v.dist is not None and v.dist.func.id in FINITE for v in model_of(path).checked.latents)
+
+
+FITTED = [p for p in EXAMPLES if not missing_observed(p) and not all_discrete(p)]
+QUERIED = [p for p in EXAMPLES if all_discrete(p)]
 SIMULATED = [p for p in EXAMPLES if missing_observed(p)]
 
 
@@ -129,3 +136,11 @@ def test_prior_predictive_simulates_the_missing_observations(path):
             assert bool((draws[name] == draws[name].round()).all())
     again = model.sample_prior(data, num_samples=DRAWS, seed=0)
     assert all(bool((again[k] == v).all()) for k, v in draws.items())
+
+
+@pytest.mark.parametrize("path", QUERIED, ids=lambda p: p.stem)
+def test_query(path, capsys):
+    first = model_of(path).checked.latents[0].name
+    assert main(["query", str(path), "--data", str(path.with_suffix(".json")), f"p({first})"]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert sum(float(row.split()[-1]) for row in rows) == pytest.approx(1.0)

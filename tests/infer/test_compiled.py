@@ -24,7 +24,8 @@ def _pdb(name):
     return dslppl.loads(p.source(), str(p.model_path)).bind(p.data())
 
 
-EXAMPLE_NAMES = sorted(p.stem for p in EXAMPLES.glob("*.ppl") if p.stem != "prior_predictive")
+# prior_predictive has no observed data; sprinkler's latents are all discrete (queried exactly, E0811)
+EXAMPLE_NAMES = sorted(p.stem for p in EXAMPLES.glob("*.ppl") if p.stem not in ("prior_predictive", "sprinkler"))
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
