@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -183,13 +184,26 @@ class Model:
         ``guide``: "normal" (mean-field), "mvn" (full-rank), "lowrank", "delta"
         (MAP), "laplace", or "guide" (the file's guide block). By default, the
         guide block when the file has one, else "normal"."""
-        from .infer import fit as run_fit
+        from .infer import NonFiniteLoss, fit as run_fit
 
         bound = self.bind(data, dtype=dtype, subsample=subsample)
         guide = guide or ("guide" if self.checked.guide is not None else "normal")
         with self._evaluating(self.compiled(frozenset(), frozenset(subsample or {})), "fitting"):
-            return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
-                           progress=progress, checkpoint=checkpoint, **options)
+            try:
+                return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
+                               progress=progress, checkpoint=checkpoint, **options)
+            except NonFiniteLoss as error:
+                raise self._located_loss(error) from None
+
+    def _located_loss(self, error):
+        """E0903 at the statement of the first site that broke (the error keeps ``fit``)."""
+        sites = [self.checked.variables.get(p.site.split("[")[0]) for p in error.problems]
+        span = next((v.span for v in sites if v is not None), None)
+        if span is not None:
+            error.diagnostics = tuple(replace(d, span=span) for d in error.diagnostics)
+            error.source = self.text
+            error.args = (error.render(),)
+        return error
 
     @contextmanager
     def _evaluating(self, compiled: Compiled, doing: str):
