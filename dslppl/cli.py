@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 GUIDES = ("normal", "mvn", "lowrank", "delta", "laplace", "guide")
 DTYPES = ("float64", "float32")
 MAX_SAMPLES = 1_000_000  # draws per command: more is a typo, not a plan
+MAX_STEPS = 10 ** 9
 MAX_SEED = 2 ** 63 - 1
 
 
@@ -101,10 +102,9 @@ def _is_environment_error(error: Exception) -> bool:
 
 def _validate(args) -> None:
     """Command-line values that parse but make no sense, and unwritable outputs, before any work."""
-    for option in ("num_samples", "steps"):
+    for option, limit in (("num_samples", MAX_SAMPLES), ("steps", MAX_STEPS)):
         value = getattr(args, option, None)
-        if value is not None and not 1 <= value <= (MAX_SAMPLES if option == "num_samples" else 10 ** 9):
-            limit = MAX_SAMPLES if option == "num_samples" else 10 ** 9
+        if value is not None and not 1 <= value <= limit:
             raise UsageError(f"--{option.replace('_', '-')} must be between 1 and {limit}, got {value}")
     seed = getattr(args, "seed", None)
     if seed is not None and not 0 <= seed <= MAX_SEED:
