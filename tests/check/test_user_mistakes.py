@@ -60,3 +60,8 @@ def test_a_flat_model_without_likelihood_fits_without_a_crash():
     model = dslppl.loads("model m { beta: real[2]\n sigma: positive }")
     with pytest.raises(dslppl.DslError):  # no mode, nothing to learn from: located, not a crash
         model.fit({}, guide="laplace", progress=False)
+
+
+@pytest.mark.parametrize("expr", ["y[0][0]", "0[0]", "y[0[0][0]]", "true[1]"])
+def test_indexing_past_a_known_rank(expr):
+    assert "E0403" in _codes(f"model m {{ data N: int\n data y: real[N]\n z = {expr} }}")
