@@ -27,7 +27,7 @@ from typing import Any, Mapping
 
 import torch
 
-from ..check.constants import INT_MAX, ConstantError, arithmetic
+from ..check.constants import INT_MAX, MAX_EXTENT, ConstantError, arithmetic
 from ..check.model import CheckedModel, Kind, Variable
 from ..diagnostics import Diagnostic, DslError, Note
 from ..library import FUNCTIONS
@@ -299,9 +299,6 @@ class _Checker:
             self.error("E0804", variable, f"data '{variable.name}' should be {described}, "
                        f"but holds {_first_bad(value, bad)}")
 
-
-
-MAX_EXTENT = 2 ** 31 - 1  # elements along one dimension, and steps of one domain
 
 
 def _sized_expressions(model: CheckedModel) -> list[ast.Expr]:

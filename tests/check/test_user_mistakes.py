@@ -78,3 +78,7 @@ def test_a_guide_without_params_has_nothing_to_fit():
 def test_an_infinite_bound_is_a_bound():
     model = dslppl.loads("model m { data N: int<lower=(0 - 1e999)>\n mu ~ Normal(0, 1) }")
     model.bind({"N": 3})
+
+
+def test_a_constant_index_beyond_the_largest_size():
+    assert _codes("model m { data T: int\n x[99999999999] = 1\n for t in 1..T { x[t] = x[t - 1] } }") == ["E0404"]
