@@ -439,6 +439,7 @@ KNOWN_CODEGEN: tuple[Known, ...] = (
     # 1. a comprehension over a constant integer body gives a Long tensor
     Known("NotImplementedError", r"not implemented for 'Long'"),
     Known("InternalError", r"generated code failed .*torch\.finfo\(\) requires a floating point input type"),
+    Known("TypeError", r"^torch\.finfo\(\) requires a floating point input type"),
     # 2. `and` / `or` with a number literal operand
     Known("InternalError", r"generated code failed .*logical_(and|or)\(\): argument '\w+' \(position \d\) "
                            r"must be Tensor, not (int|float|bool)"),
