@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the model (and what it imports) is loaded inside main, wher
 GUIDES = ("normal", "mvn", "lowrank", "delta", "laplace", "guide")
 DTYPES = ("float64", "float32")  # names in torch; torch is imported by the commands that run a model
 MAX_SAMPLES = 1_000_000  # draws per command: more is a typo, not a plan
+MAX_STEPS = 10 ** 9
 MAX_SEED = 2 ** 63 - 1
 
 
@@ -102,7 +103,7 @@ def _is_environment_error(error: Exception) -> bool:
 
 def _validate(args) -> None:
     """Command-line values that parse but make no sense, and unwritable outputs, before any work."""
-    limits = {"num_samples": MAX_SAMPLES, "steps": 10 ** 9, "num_particles": 10 ** 4, "chains": 10 ** 3,
+    limits = {"num_samples": MAX_SAMPLES, "steps": MAX_STEPS, "num_particles": 10 ** 4, "chains": 10 ** 3,
               "draws": MAX_SAMPLES, "max_tree_depth": 30}
     for option, limit in limits.items():
         value = getattr(args, option, None)

@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -258,7 +259,7 @@ class Model:
         (MAP), "laplace", or "guide" (the file's guide block). By default, the
         guide block when the file has one, else "normal". An automatic guide
         fits the model with its `rewrites` made (``reparam=False``: as written)."""
-        from .infer import fit as run_fit
+        from .infer import NonFiniteLoss, fit as run_fit
 
         guide = guide or ("guide" if self.checked.guide is not None else "normal")
         init = options.get("init")
@@ -269,8 +270,22 @@ class Model:
         self._check_continuous(bound)
         full = self.bind(data, dtype=dtype, reparam=reparam) if subsample else None  # for the reliability check
         with self._evaluating(self.compiled(frozenset(), frozenset(subsample or {}), reparam), "fitting"):
-            return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
-                           progress=progress, checkpoint=checkpoint, full=full, **options)
+            try:
+                return run_fit(bound, guide=guide, steps=steps, lr=lr, seed=seed, num_particles=num_particles,
+                               progress=progress, checkpoint=checkpoint, full=full, **options)
+            except NonFiniteLoss as error:
+                raise self._located_loss(error, reparam) from None
+
+    def _located_loss(self, error, reparam: bool):
+        """E0903 at the statement of the first site that broke (the error keeps ``fit``)."""
+        checked, _ = self._variant(reparam)
+        sites = [checked.variables.get(p.site.split("[")[0]) for p in error.problems]
+        span = next((v.span for v in sites if v is not None), None)
+        if span is not None:
+            error.diagnostics = tuple(replace(d, span=span) for d in error.diagnostics)
+            error.source = self.text
+            error.args = (error.render(),)
+        return error
 
     def _check_continuous(self, bound: BoundModel) -> None:
         """A model whose latents are all discrete has an exact posterior: nothing to fit or sample."""

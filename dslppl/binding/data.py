@@ -27,7 +27,7 @@ from typing import Any, Mapping
 
 import torch
 
-from ..check.constants import INT_MAX, ConstantError, arithmetic
+from ..check.constants import INT_MAX, MAX_EXTENT, ConstantError, arithmetic
 from ..check.model import CheckedModel, Kind, Variable
 from ..diagnostics import Diagnostic, DslError, Note
 from ..library import FUNCTIONS
@@ -304,9 +304,6 @@ class _Checker:
 
 
 
-MAX_EXTENT = 2 ** 31 - 1  # elements along one dimension, and steps of one domain
-
-
 def _sized_expressions(model: CheckedModel) -> list[ast.Expr]:
     """Every expression that gives a size: declared shapes and the ends of every domain
     (plates, loops, comprehensions), in the model and its guide."""
@@ -422,9 +419,9 @@ def _evaluate(expr: ast.Expr, scalars: Mapping[str, float]):
             a, b = _evaluate(left, scalars), _evaluate(right, scalars)
             if a is None or b is None:
                 return None
-            if isinstance(a, float) and a == int(a) and math.isfinite(a) and abs(a) <= INT_MAX:
+            if isinstance(a, float) and math.isfinite(a) and a == int(a) and abs(a) <= INT_MAX:
                 a = int(a)  # supplied scalars are floats; sizes are exact integers
-            if isinstance(b, float) and b == int(b) and math.isfinite(b) and abs(b) <= INT_MAX:
+            if isinstance(b, float) and math.isfinite(b) and b == int(b) and abs(b) <= INT_MAX:
                 b = int(b)
             return arithmetic(op, a, b)
         case ast.Call(func=ast.Name(id=name), args=args, kwargs=()) if _elementwise(name) and len(args) >= 1:

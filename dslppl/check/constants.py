@@ -24,6 +24,7 @@ from ..diagnostics import DiagnosticSink
 from ..syntax import ast
 
 INT_MAX = 2 ** 63 - 1
+MAX_EXTENT = 2 ** 31 - 1  # elements along one dimension, and steps of one domain
 _FLOAT_OPS = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,
               "/": lambda x, y: x / y, "%": lambda x, y: x % y}
 _ARITHMETIC = ("+", "-", "*", "/", "%", "^")
@@ -137,6 +138,8 @@ def _check_uses(node: ast.Node, values: dict[int, int | float], sink: Diagnostic
                 if isinstance(value, int) and value < 0:  # a float index is E0410 (above)
                     sink.error("E0404", f"index {value} is negative: the first element is 0, and "
                                "negative indices do not count from the end", index.span)
+                elif isinstance(value, int) and value >= MAX_EXTENT:
+                    sink.error("E0404", f"index {value} is beyond the largest size, {MAX_EXTENT}", index.span)
     for size in sizes:
         value = values.get(id(size))
         if value is not None and not (math.isfinite(value) and value == math.floor(value)):

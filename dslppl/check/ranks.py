@@ -178,6 +178,8 @@ class Ranks:
     def _known_rank(self, base: ast.Node) -> bool:
         if isinstance(base, ast.Index):  # y[0][0]: known when y's rank is
             return self._known_rank(base.base)
+        if isinstance(base, (ast.Number, ast.Bool)):  # 0[0]
+            return True
         return isinstance(base, ast.Name) and (base.id in self.variables or
                                                bool(self.outer and base.id in self.outer.variables))
 

@@ -249,6 +249,10 @@ class _Run:
             guide_tr = trace(bound.guide).get_trace()
             trace(replay(bound.model, trace=guide_tr)).get_trace()
         leaves = [leaf for _, leaf in self.store.named_parameters()]
+        if not leaves:
+            raise DslError([Diagnostic("E0905", f"the guide block of model {bound.name!r} has no params: "
+                                       "there is nothing to fit",
+                                       hint="give the guide `param` statements, or use an automatic guide")])
         optimizer = LeanAdam(leaves, lr=self.lr)
         step = TraceStep(bound.model, bound.guide, elbo, self.store, optimizer, self.clip_norm,
                          self.full.model if self.full else None)

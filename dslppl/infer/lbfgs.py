@@ -28,20 +28,22 @@ _ARMIJO, _CURVATURE = 1e-4, 0.9   # Wolfe conditions
 
 def minimize(f: Objective, x0: torch.Tensor, max_evals: int = 2000, history: int = 50,
              grad_tol: float = 1e-10, change_tol: float = 1e-14) -> tuple[torch.Tensor, list[float]]:
-    """Minimise ``f`` from ``x0``; returns the last point and every finite value evaluated."""
+    """Minimise ``f`` from ``x0`` in at most ``max_evals`` evaluations (finite or not);
+    returns the last point and every finite value evaluated."""
     values: list[float] = []
+    calls = [0]  # every evaluation counts: a search among non-finite points must end too
     x = x0.detach().clone()
-    fx, g = _value_and_grad(f, x, values)
+    fx, g = _value_and_grad(f, x, values, calls)
     if not math.isfinite(fx):
         return x, values
     steps: deque[tuple[torch.Tensor, torch.Tensor, float]] = deque(maxlen=history)
-    while len(values) < max_evals and float(g.abs().max()) > grad_tol:
+    while calls[0] < max_evals and float(g.abs().max()) > grad_tol:
         d = -_two_loop(g, steps)
         if float(g @ d) >= 0:  # not a descent direction: forget the curvature pairs
             steps.clear()
             d = -g
         first = 1.0 if steps else min(1.0, 1.0 / float(g.abs().sum()))
-        found = _wolfe(f, x, fx, g, d, first, values, max_evals)
+        found = _wolfe(f, x, fx, g, d, first, values, calls, max_evals)
         if found is None:
             break
         t, fn, gn = found
@@ -73,14 +75,15 @@ def _two_loop(g: torch.Tensor, steps) -> torch.Tensor:
     return q
 
 
-def _wolfe(f: Objective, x, fx: float, g, d, t: float, values: list[float], max_evals: int):
+def _wolfe(f: Objective, x, fx: float, g, d, t: float, values: list[float], calls: list[int],
+           max_evals: int):
     """A step ``t`` along ``d`` meeting the weak Wolfe conditions (bisection and expansion)."""
     slope = float(g @ d)
     low, high = 0.0, math.inf
     for _ in range(60):
-        if len(values) >= max_evals:
+        if calls[0] >= max_evals:
             return None
-        fn, gn = _value_and_grad(f, x + t * d, values)
+        fn, gn = _value_and_grad(f, x + t * d, values, calls)
         if not math.isfinite(fn) or fn > fx + _ARMIJO * t * slope:
             high = t
         elif float(gn @ d) < _CURVATURE * slope:
@@ -93,7 +96,9 @@ def _wolfe(f: Objective, x, fx: float, g, d, t: float, values: list[float], max_
     return None
 
 
-def _value_and_grad(f: Objective, x: torch.Tensor, values: list[float]) -> tuple[float, torch.Tensor]:
+def _value_and_grad(f: Objective, x: torch.Tensor, values: list[float],
+                    calls: list[int]) -> tuple[float, torch.Tensor]:
+    calls[0] += 1
     point = x.detach().clone().requires_grad_(True)
     try:
         value = f(point)

@@ -60,3 +60,25 @@ def test_a_flat_model_without_likelihood_fits_without_a_crash():
     model = dslppl.loads("model m { beta: real[2]\n sigma: positive }")
     with pytest.raises(dslppl.DslError):  # no mode, nothing to learn from: located, not a crash
         model.fit({}, guide="laplace", progress=False)
+
+
+@pytest.mark.parametrize("expr", ["y[0][0]", "0[0]", "y[0[0][0]]", "true[1]"])
+def test_indexing_past_a_known_rank(expr):
+    assert "E0403" in _codes(f"model m {{ data N: int\n data y: real[N]\n z = {expr} }}")
+
+
+def test_a_guide_without_params_has_nothing_to_fit():
+    model = dslppl.loads("model m { mu ~ Normal(0, 1)\n data y: real\n y ~ Normal(mu, 1) }\n"
+                         "guide { mu ~ Normal(0, 1) }")
+    with pytest.raises(dslppl.DslError) as info:
+        model.fit({"y": 1.0}, progress=False)
+    assert info.value.codes == ["E0905"]
+
+
+def test_an_infinite_bound_is_a_bound():
+    model = dslppl.loads("model m { data N: int<lower=(0 - 1e999)>\n mu ~ Normal(0, 1) }")
+    model.bind({"N": 3})
+
+
+def test_a_constant_index_beyond_the_largest_size():
+    assert _codes("model m { data T: int\n x[99999999999] = 1\n for t in 1..T { x[t] = x[t - 1] } }") == ["E0404"]
