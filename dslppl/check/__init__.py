@@ -73,7 +73,7 @@ def _check_block(body, sink: DiagnosticSink, source: Source | None, *, guide: bo
     check_discrete(variables, sink, outer_names)
     sink.raise_if_errors(source)
     check_loops(variables, sink)
-    check_indices(variables, sink, [*outer_names, *enumerated(variables)])
+    check_indices(variables, sink, outer_names, enumerated(variables))
     sink.raise_if_errors(source)
     return variables, plates, ranks
 

@@ -98,6 +98,12 @@ def _check_shape(variable: Variable, variables: dict[str, Variable], known: set[
     for piece in variable.pieces:
         if piece.loops and any(f.sequential for f in piece.frames[:-1]):
             sink.error("E0412", f"'{variable.name}' is summed out along one loop only", piece.stmt.span)
+        target = piece.target
+        if variable.sequential and target is not None and chain_read(
+                ast.Index(target.name, target.indices, span=target.span), {f.index for f in piece.frames}) is None:
+            sink.error("E0412", f"a piece of the chain '{variable.name}' is indexed by its loop index (plus a "
+                       "whole number) or, outside the loop, by a whole number", target.span,
+                       hint=f"e.g. {variable.name}[0] ~ ... and for t in 1..T {{ {variable.name}[t] ~ ... }}")
     if variable.type is not None:
         _check_declared_range(variable, known, sink)
         return

@@ -33,14 +33,34 @@ def known_names(variables: dict[str, Variable], outer: Iterable[str] = ()) -> se
     return known
 
 
-def check_indices(variables: dict[str, Variable], sink: DiagnosticSink, outer: Iterable[str] = ()) -> None:
-    known = known_names(variables, outer)
+def check_indices(variables: dict[str, Variable], sink: DiagnosticSink, outer: Iterable[str] = (),
+                  discrete: Iterable[str] = ()) -> None:
+    """``outer``: data names of an enclosing scope; ``discrete``: latents summed out, whose values
+    may index (they are enumerated) but cannot size anything."""
+    data = known_names(variables, outer)
+    known = data | set(discrete)
     for variable in variables.values():
         for piece in variable.pieces:
             frames = {f.index for f in piece.frames}
             plates = {f.index for f in piece.plates}
             for expr in piece.expressions(shape=True):
                 _check_expression(expr, frames, plates, known, sink)
+            _check_sizes_are_data(piece, data, sink)
+        if variable.decl is not None and all(p.stmt is not variable.decl for p in variable.pieces):
+            for size in variable.decl.type.shape:
+                _check_index(size, set(), data, sink, what="a size")
+
+
+def _check_sizes_are_data(piece, data: set[str], sink: DiagnosticSink) -> None:
+    """Shapes and plate or loop domains are fixed when data is bound: they read data only."""
+    declared = getattr(piece.stmt, "type", None)
+    for size in (declared.shape if declared is not None else ()):
+        _check_index(size, set(), data, sink, what="a size")
+    for depth, frame in enumerate(piece.frames):
+        outside = {f.index for f in piece.frames[:depth]}
+        for bound in (frame.domain.lo, frame.domain.hi):
+            if bound is not None:
+                _check_index(bound, outside, data, sink, what="a size")
 
 
 def _check_expression(expr: ast.Node, frames: set[str], plates: set[str], known: set[str],
@@ -53,7 +73,10 @@ def _check_expression(expr: ast.Node, frames: set[str], plates: set[str], known:
     comprehended = {n.index.id for n in nodes if isinstance(n, ast.Comprehension)}
     bound, varying = frames | comprehended, plates | comprehended
     for node in indexes:
-        if not isinstance(node.base, ast.Name) and _mentions(node.base, varying):
+        if isinstance(node.base, ast.Name) and node.base.id in bound:
+            sink.error("E0410", f"'{node.base.id}' is an index, not an array, so it cannot be indexed",
+                       node.span, hint="index an array with it instead")
+        elif not isinstance(node.base, ast.Name) and _mentions(node.base, varying):
             sink.error("E0410", "indexing a value that varies over a plate is not supported",
                        node.span, hint="index the variable itself, e.g. theta[j, 0]")
         for item in node.indices:
@@ -64,17 +87,18 @@ def _check_expression(expr: ast.Node, frames: set[str], plates: set[str], known:
         _check_sizes(node, bound, known, sink)
 
 
-def _check_index(index: ast.Node, bound: set[str], known: set[str], sink: DiagnosticSink) -> None:
+def _check_index(index: ast.Node, bound: set[str], known: set[str], sink: DiagnosticSink,
+                 what: str = "an index") -> None:
     labels = _labels(index)
     for node in ast.walk(index):
         if id(node) in labels:
             continue
         if isinstance(node, ast.Call) and node.func.id != "size":
-            sink.error("E0410", "an index must be integer data, a plate or loop index, or arithmetic on "
-                       "those", node.span, hint="compute the index as data, or index with a plate")
+            sink.error("E0410", f"{what} must be integer data, a plate or loop index, or arithmetic on "
+                       "those", node.span, hint="compute it as data, or index with a plate")
             return
         if isinstance(node, ast.Name) and node.id not in bound and node.id not in known:
-            sink.error("E0410", f"'{node.id}' is not integer data, so it cannot be an index", node.span,
+            sink.error("E0410", f"'{node.id}' is not integer data, so it cannot be {what}", node.span,
                        hint="indices are data, plate or loop indices; a latent value cannot pick an element")
             return
 

@@ -123,7 +123,7 @@ class Enumeration:
         if variable.dist is None or (variable.kind is Kind.LATENT and {"lower", "upper"} <= set(bounds)):
             bounds = {name: emit.index(value, Context()).code for name, value in bounds.items()}
             low, high = hoist(f"_rt.size({bounds['lower']})", "n"), hoist(f"_rt.size({bounds['upper']})", "n")
-            return hoist(f"{high} - {low} + 1", "n"), low
+            return hoist(f"_rt.value_count({low}, {high}, {variable.name!r})", "n"), low
         dist = variable.dist
         spec = DISTRIBUTIONS[dist.func.id]
         named = dict(zip(spec.positional_params(), dist.args))
@@ -134,11 +134,11 @@ class Enumeration:
                 return "2", "0"
             case "Binomial":
                 count = emit.value(named["total_count"], bare).code
-                return hoist(f"_rt.size(_rt.tensor({count}).max()) + 1", "n"), "0"
+                return hoist(f"_rt.value_count(0, _rt.size(_rt.tensor({count}).max()), {variable.name!r})", "n"), "0"
             case "DiscreteUniform":
                 low = hoist(f"_rt.size(_rt.tensor({emit.value(named['low'], bare).code}).min())", "n")
                 high = hoist(f"_rt.size(_rt.tensor({emit.value(named['high'], bare).code}).max())", "n")
-                return hoist(f"{high} - {low} + 1", "n"), low
+                return hoist(f"_rt.value_count({low}, {high}, {variable.name!r})", "n"), low
         known = known_names(self.checked.variables)
         how, expr = categories(dist, self.checked.variables, known)
         if how == "shape":

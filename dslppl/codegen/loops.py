@@ -247,7 +247,8 @@ class LoopWriter:
             else:
                 start = f"_rt.size({emit.index(first, Context()).code})"
                 ranges.append((start, f"{start} + 1"))
-        size = self.writer.symbols.hoist(f"max({', '.join(stop for _, stop in ranges)})", "n")
+        stops = [stop for _, stop in ranges]
+        size = self.writer.symbols.hoist(f"max({', '.join(stops)})" if len(stops) > 1 else stops[0], "n")
         pieces = ", ".join(f"({start}, {stop})" for start, stop in ranges)
         self.writer.symbols.add_prelude(f"_rt.check_cover({variable.name!r}, {size}, [{pieces}])")
         self._sizes[variable.name] = size

@@ -21,7 +21,7 @@ from .. import runtime
 from ..distributions import ImproperUniform, Truncated, ordered_vector
 from ..library import DISTRIBUTIONS, FUNCTIONS
 from .chains import chain_factor, draw_path, log_marginal
-from .elimination import Plan, Trail, contract, draw
+from .elimination import BUDGET, Plan, Trail, contract, draw
 
 
 class Chain(Distribution):
@@ -171,6 +171,14 @@ class Runtime:
     @staticmethod
     def shape(*dims) -> torch.Size:
         return torch.Size(int(d) for d in dims)
+
+    @staticmethod
+    def value_count(low: int, high: int, name: str) -> int:
+        """How many values ``low..high`` (both included) a summed-out variable takes."""
+        if not 1 <= high - low + 1 <= BUDGET:
+            raise ValueError(f"'{name}' would take the values {low}..{high}: "
+                             + ("none" if high < low else f"more than {BUDGET:,}"))
+        return high - low + 1
 
     @staticmethod
     def arange(n: int) -> torch.Tensor:

@@ -164,7 +164,7 @@ class _Run:
             family = family_from_state(saved["family"])
             info = None if saved["map"] is None else MapInfo(**saved["map"])
         else:
-            seek = self.map_start and not bound.subsample
+            seek = self.map_start and not bound.subsample and bound.dim > 0  # only params: no mode to seek
             map_result = find_map(potential, bound.init) if seek else None
             info = None if map_result is None else _info(map_result)
             if self.kind == "laplace" and not (map_result and map_result.found):

@@ -106,7 +106,8 @@ def _value_and_grad(f: Objective, x: torch.Tensor, values: list[float],
         return math.inf, torch.zeros_like(x)
     if not bool(torch.isfinite(value)):
         return math.inf, torch.zeros_like(x)
-    grad, = torch.autograd.grad(value, point)
+    # a density that does not read u (no latents, or none it depends on) is flat: gradient 0
+    grad = torch.autograd.grad(value, point)[0] if value.requires_grad else torch.zeros_like(x)
     if not bool(torch.isfinite(grad).all()):
         return math.inf, torch.zeros_like(x)
     values.append(value.item())
