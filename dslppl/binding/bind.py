@@ -54,7 +54,13 @@ def bind(compiled: Compiled, checked: CheckedModel, inputs: Inputs, *, dtype: to
         raise
     except Exception as error:  # noqa: BLE001 - every failure is mapped to a statement or reported as a bug
         raise _located(error, compiled, source) from None
-    _check_initial_point(model, checked, dtype, source)
+    try:
+        _check_initial_point(model, checked, dtype, source)
+    except (ValueError, RuntimeError) as error:  # a draw refusing its arguments (prior simulation)
+        located = evaluation_error(error, compiled, source, "drawing the initial point")
+        if located is None:
+            raise
+        raise located from None
     generated = compiled.generated
     latents = tuple(
         LatentSite(name, layout.shapes[name], layout.blocks[name][1], layout.blocks[name][0].start,
@@ -139,6 +145,7 @@ def _unconstrainer(model, latents: tuple[LatentSite, ...], dtype: torch.dtype):
 
 # torch's samplers refusing an argument (a NaN or negative scale reaching a C++ kernel).
 _ARGUMENT_ERROR = re.compile(r"expects all elements of|must be (positive|non-negative|finite|in )|"
+                             r"Expected p_in >= 0 && p_in <= 1|"  # torch's samplers (bernoulli) on a bad probability
                              r"invalid (probability|value)|out of range|contains (nan|inf)", re.IGNORECASE)
 
 
