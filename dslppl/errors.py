@@ -173,6 +173,8 @@ _KINDS = [
     ErrorKind("E0905", "nothing to fit", "A fit needs at least one latent variable or param; a model of data "
               "alone can be scored (log_joint) or simulated (sample), not fitted.", ""),
     ErrorKind("E0906", "exact sum too large", "Summing out the discrete latents needs an intermediate table above the budget of 2^25 entries (the sizes come from the data); the message names the variables it spans.", ""),
+    ErrorKind("E0907", "improper posterior", "A latent with a flat prior that nothing else reads has a flat, improper posterior: there is nothing to fit it to.",
+              "beta: real  (and no statement reads beta)"),
     # --- warnings ----------------------------------------------------------------
     ErrorKind("W0101", "unused data key", "A key in the data that the model does not declare; it is ignored.", ""),
     ErrorKind("W0102", "unused definition", "A data input or deterministic node that nothing reads.", ""),

@@ -288,7 +288,19 @@ class Model:
         return error
 
     def _check_continuous(self, bound: BoundModel) -> None:
-        """A model whose latents are all discrete has an exact posterior: nothing to fit or sample."""
+        """A model whose latents are all discrete has an exact posterior: nothing to fit or sample.
+        A flat prior that nothing reads leaves an improper posterior: nothing to fit it to."""
+        from .check.indices import known_names
+        from .check.supports import bounded_flat
+
+        known = known_names(self.checked.variables)
+        improper = [v for v in self.checked.latents if v.dist is None and not bounded_flat(v, known)
+                    and not self.model_graph.children(v.name)]
+        if improper:
+            raise DslError([Diagnostic("E0907", f"'{v.name}' has a flat prior and nothing reads it, so its "
+                                       "posterior is flat too (improper): there is nothing to fit", v.span,
+                                       hint=f"give it a proper prior ({v.name} ~ ...), or use it in the model")
+                            for v in improper], self.text)
         if bound.discrete and not bound.latents and not bound.params:
             raise DslError([Diagnostic("E0811", f"every latent of model '{self.name}' is discrete, so there is "
                                        "nothing to fit: its posterior is exact", self.checked.latents[0].span,

@@ -122,8 +122,11 @@ def hessian(potential: Potential, u: torch.Tensor) -> torch.Tensor | None:
     short fit's start-up)."""
     f = lambda x: -potential(x)  # noqa: E731
     x = u.detach().clone().requires_grad_(True)
+    value = f(x)
+    if not value.requires_grad:  # a potential that does not read u (a flat prior and nothing else): H = 0
+        return torch.zeros(x.numel(), x.numel(), dtype=x.dtype)
     if x.numel() <= _ROW_BY_ROW:
-        grad, = torch.autograd.grad(f(x), x, create_graph=True)
+        grad, = torch.autograd.grad(value, x, create_graph=True)
         if not grad.requires_grad:  # a linear potential (flat priors, log-Jacobians): H = 0
             return torch.zeros(x.numel(), x.numel(), dtype=x.dtype)
         rows = [torch.autograd.grad(g, x, retain_graph=True, allow_unused=True)[0]

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch.distributions import HalfCauchy, Normal
 
+import dslppl
 import fakes
 from dslppl.diagnostics import CheckpointError, DslError
 from dslppl.infer import Fit, NonFiniteLoss, bind_program, fit
@@ -197,3 +198,12 @@ def test_non_finite_loss_in_a_dsl_guide_names_the_site():
         fit(bound, guide="guide", steps=2000, lr=0.05, seed=0, progress=False)
     assert "'wall'" in str(info.value)
     assert torch.isfinite(info.value.fit.params["z_loc"])
+
+
+@pytest.mark.parametrize("method", ["fit", "sample"])
+def test_a_flat_prior_nothing_reads_is_an_improper_posterior(method):
+    model = dslppl.loads("model m {\n  mu ~ Normal(0, 1)\n  beta: real\n}", "m.ppl")
+    with pytest.raises(dslppl.DslError) as caught:
+        getattr(model, method)({}, progress=False)
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "E0907" and diagnostic.span.line == 3
