@@ -8,6 +8,7 @@ hot path of ``potential`` is plain torch code.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -53,6 +54,18 @@ class Chain(Distribution):
 
 
 _ENTRYWISE = (AffineTransform, ExpTransform, SigmoidTransform)
+
+# f(c for k in range(n)) for n >= 2 copies of a constant c
+_CONSTANT_REDUCTIONS: dict[str, Callable] = {
+    "sum": lambda c, n: c * n,
+    "mean": lambda c, n: c,
+    "prod": lambda c, n: c ** n,
+    "logsumexp": lambda c, n: c + math.log(n),
+    "max": lambda c, n: c,
+    "min": lambda c, n: c,
+    "sd": lambda c, n: torch.zeros_like(c),
+    "var": lambda c, n: torch.zeros_like(c),
+}
 
 
 class StepError(Exception):
@@ -204,10 +217,14 @@ class Runtime:
         return value.reshape(value.shape[count:])
 
     @staticmethod
-    def reduce_constant(fn: Callable, value, size: int):
-        """A reduction over an index the body does not depend on."""
+    def reduce_constant(name: str, fn: Callable, value, size: int):
+        """A reduction over an index the body does not depend on: ``size`` copies of ``value``,
+        in closed form for the built-in reductions (a range of 10**9 costs nothing)."""
         value = torch.as_tensor(value)
-        return fn(value.unsqueeze(0).expand((size,) + value.shape), (0,))
+        closed = _CONSTANT_REDUCTIONS.get(name)
+        if closed is None or size < 2:  # user reductions, and the edge cases of empty and single ranges
+            return fn(value.unsqueeze(0).expand((size,) + value.shape), (0,))
+        return closed(value, size)
 
     @staticmethod
     def fill(value, sizes: tuple, plated_width: int) -> torch.Tensor:

@@ -344,7 +344,7 @@ class Emitter(Indexing):
         rank = self.symbols.ranks.of(node)
         position = len(ctx.axes)
         if not body.plated:
-            code = f"_rt.reduce_constant({fn}, {self.numeric(self.tensor(body)).code}, {axis.size})"
+            code = f"_rt.reduce_constant({node.func.id!r}, {fn}, {self.numeric(self.tensor(body)).code}, {axis.size})"
             return Val(code, frozenset(), rank, body.data_only)
         code = f"{fn}({body.code}, ({position},))"
         axes = body.axes - {axis.name}
