@@ -2,8 +2,9 @@
 
 A guide samples every continuous latent of the model and nothing else (E0701,
 E0702; discrete latents are summed out, not sampled),
-never an observed variable (E0703), and where both sides name a distribution,
-over the same support (E0504).
+never an observed variable (E0703), with the model's number of dimensions per
+element (E0503), and where both sides name a distribution, over the same
+support (E0504).
 """
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ def check_guide(model: CheckedModel, guide: CheckedModel, block: ast.GuideBlock,
         elif is_enumerated(target):
             sink.error("E0702", f"the guide samples '{name}', a discrete latent that inference sums out",
                        variable.span, hint="leave it out of the guide: its posterior is exact given the rest")
+        elif target.kind is Kind.LATENT and target.rank != variable.rank:
+            sink.error("E0503", f"the guide draws '{name}' with {variable.rank} dimension(s) per element, but the "
+                       f"model with {target.rank}", variable.span, notes=(Note("the model's definition", target.span),),
+                       hint="give the guide's distribution arguments the shape of the model's variable")
         elif target.kind is Kind.LATENT:
             _check_same_support(target, variable, sink)
     for latent in model.latents:

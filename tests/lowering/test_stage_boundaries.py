@@ -70,3 +70,11 @@ def test_what_the_fuzzer_found_in_code_generation_compiles_and_runs():
     assert float(model.log_joint(values, data)) == pytest.approx(normal + float(prior), rel=1e-6)
     assert bound.dim == 4
     assert set(model.sample_prior(data, num_samples=2, seed=0)) >= {"a", "g", "s", "w"}
+
+
+def test_a_guide_drawing_another_shape_is_a_check_error():
+    text = "model m {\n  mu ~ Normal(0, 5)\n}\nguide {\n  param mu_loc: real = 0\n  mu ~ Normal([[mu_loc]], 1)\n}"
+    with pytest.raises(dslppl.DslError) as caught:
+        dslppl.loads(text, "m.ppl")
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "E0503" and diagnostic.span.line == 6
