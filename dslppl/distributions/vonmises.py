@@ -37,9 +37,6 @@ class VonMises(D.VonMises):
             x = torch.where(small, loc + _near_uniform(k.clamp(max=SMALL)), x)
         return torch.remainder(x + math.pi, 2 * math.pi) - math.pi
 
-    def rsample(self, sample_shape: torch.Size = torch.Size()) -> torch.Tensor:
-        raise NotImplementedError("VonMises has no reparameterized sampler")
-
 
 def _near_uniform(k: torch.Tensor) -> torch.Tensor:
     """Draws of a von Mises centred at 0 with concentration ``k < 1``, exactly, by rejection."""
